@@ -1,0 +1,165 @@
+"""Turn text into search terms: Unicode words, case-folded, stop words dropped, stemmed, glossary applied."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import Stemmer
+
+from bot.corpus import DataError
+
+# Letters and digits in any script; an apostrophe inside a word ("IOM’s") ends it.
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+POSSESSIVE = re.compile(r"['’`´](s)?\b", re.IGNORECASE)
+# Glossary forms with a space or a hyphen are phrases; "decision makers" finds "decision-makers".
+PHRASE_GAP = re.compile(r"[\s\-‐–]+")
+
+# Function words of English (the usual IR list); they carry no topic.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren as at be because been before
+    being below between both but by can cannot could couldn did didn do does doesn doing don down
+    during each few for from further had hadn has hasn have haven having he her here hers herself
+    him himself his how i if in into is isn it its itself just let ll me more most mustn my myself
+    no nor not now of off on once only or other ought our ours ourselves out over own re same shan
+    she should shouldn so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was wasn we were weren what when where
+    which while who whom why will with won would wouldn you your yours yourself yourselves
+    also s t d m ve y ain isn ma
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Domain vocabulary kept as data: acronyms, synonym groups and chat words (see README)."""
+
+    acronyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    chat_words: frozenset[str] = frozenset()
+
+
+def load_glossary(path: Path) -> Glossary:
+    """Read the glossary TOML file; a missing file means an empty glossary."""
+    if not path.exists():
+        return Glossary()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(f"{path} is not valid UTF-8 TOML ({exc}); fix it or remove it.") from None
+    try:
+        acronyms = {
+            str(acronym): tuple(_strings(forms, f"acronyms.{acronym}"))
+            for acronym, forms in raw.get("acronyms", {}).items()
+        }
+        synonyms = tuple(
+            tuple(_strings(group, "synonyms.groups")) for group in raw.get("synonyms", {}).get("groups", [])
+        )
+        chat_words = frozenset(
+            w.casefold() for w in _strings(raw.get("chat_words", {}).get("words", []), "chat_words.words")
+        )
+    except (AttributeError, TypeError) as exc:
+        raise DataError(f"{path}: {exc}; see the README for the glossary format.") from None
+    return Glossary(acronyms, synonyms, chat_words)
+
+
+def _strings(values: object, where: str) -> list[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise TypeError(f"{where} must be a list of non-empty strings")
+    return values
+
+
+def _is_phrase(form: str) -> bool:
+    return bool(PHRASE_GAP.search(form.strip()))
+
+
+@dataclass(frozen=True)
+class Token:
+    """One searchable word: what the user wrote and the term it is searched as."""
+
+    surface: str
+    term: str
+
+
+class Analyzer:
+    """Maps text to terms the same way for paragraphs and questions.
+
+    Multi-word names ("Global Forum on Migration and Development") become their acronym, and every
+    word of a synonym group becomes the group's first word, so either spelling finds the other.
+    """
+
+    def __init__(self, glossary: Glossary | None = None, extra_stop_words: Iterable[str] = ()) -> None:
+        self.glossary = glossary or Glossary()
+        self._stemmer = Stemmer.Stemmer("english")
+        # Chat words are compared as stems, so "think", "thinks" and "thinking" all drop out.
+        self.chat_stems = frozenset(
+            self._stem(w.casefold()) for w in (*self.glossary.chat_words, *extra_stop_words)
+        )
+        self._phrases = self._compile_phrases()
+        self._canonical: dict[str, str] = {}
+        for group in self.glossary.synonyms:
+            head = self._stem(self._joined(group[0]))
+            for word in group:
+                if not _is_phrase(word):
+                    self._canonical.setdefault(self._stem(self._fold(word)), head)
+        for acronym in self.glossary.acronyms:
+            self._canonical.setdefault(self._stem(acronym.casefold()), acronym.casefold())
+
+    def _compile_phrases(self) -> list[tuple[re.Pattern[str], str]]:
+        """Multi-word forms, longest first, each replaced by one word before splitting."""
+        replacements: dict[str, str] = {}
+        for acronym, forms in self.glossary.acronyms.items():
+            for form in forms:
+                replacements[self._fold(form)] = acronym.casefold()
+        for group in self.glossary.synonyms:
+            for form in group:
+                if _is_phrase(form):
+                    replacements.setdefault(self._fold(form), self._joined(group[0]))
+        ordered = sorted(replacements, key=len, reverse=True)
+        return [
+            (
+                re.compile(r"\b" + PHRASE_GAP.pattern.join(map(re.escape, PHRASE_GAP.split(form))) + r"\b"),
+                replacements[form],
+            )
+            for form in ordered
+        ]
+
+    @staticmethod
+    def _fold(text: str) -> str:
+        return POSSESSIVE.sub("", text.casefold()).strip()
+
+    def _joined(self, form: str) -> str:
+        """A phrase as the single word it is indexed under ("civil society" → "civilsociety")."""
+        return PHRASE_GAP.sub("", self._fold(form))
+
+    def _stem(self, word: str) -> str:
+        return self._stemmer.stemWord(word)
+
+    def words(self, text: str) -> list[str]:
+        """Case-folded words with possessives and glossary phrases resolved."""
+        folded = self._fold(text)
+        for pattern, replacement in self._phrases:
+            folded = pattern.sub(replacement, folded)
+        return WORD.findall(folded)
+
+    def term(self, word: str) -> str:
+        stem = self._stem(word)
+        return self._canonical.get(stem, stem)
+
+    def tokens(self, text: str, *, query: bool = False) -> list[Token]:
+        """The searchable words of text; questions also drop chat words ("think", "say")."""
+        tokens = []
+        for word in self.words(text):
+            if word in STOP_WORDS or (len(word) == 1 and not word.isdigit()):
+                continue
+            if query and self._stem(word) in self.chat_stems:
+                continue
+            tokens.append(Token(word, self.term(word)))
+        return tokens
+
+    def terms(self, text: str) -> list[str]:
+        return [t.term for t in self.tokens(text)]
