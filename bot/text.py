@@ -146,6 +146,11 @@ class Analyzer:
             folded = pattern.sub(replacement, folded)
         return WORD.findall(folded)
 
+    def glossary_words(self) -> set[str]:
+        """Every single word the glossary knows, for spelling correction."""
+        forms = [*self.glossary.acronyms, *(f for group in self.glossary.synonyms for f in group)]
+        return {self._fold(f) for f in forms if not _is_phrase(f)}
+
     def term(self, word: str) -> str:
         stem = self._stem(word)
         return self._canonical.get(stem, stem)
