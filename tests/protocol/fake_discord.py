@@ -394,6 +394,7 @@ class FakeDiscord:
         self.requests: EventLog[RecordedRequest] = EventLog("HTTP requests")
         self.frames: EventLog[GatewayFrame] = EventLog("gateway frames")
         self.connections: EventLog[GatewayConnection] = EventLog("gateway connections")
+        self.disconnections: EventLog[GatewayConnection] = EventLog("gateway disconnections")
         self.sessions: dict[str, GatewaySession] = {}
         self.active_session: GatewaySession | None = None
         self.faults: list[Fault] = []
@@ -1018,6 +1019,7 @@ class FakeDiscord:
         connection.close_code = ws.close_code
         if connection.session is not None and connection.session.connection is connection:
             connection.session.connection = None
+        self.disconnections.append(connection)
         return ws
 
     async def _on_gateway_payload(self, connection: GatewayConnection, payload: JSON) -> None:
