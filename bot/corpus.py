@@ -113,13 +113,13 @@ def segment(text: str) -> tuple[list[str], list[tuple[str, str]]]:
         lines = [line.strip() for line in block.splitlines() if line.strip()]
         flowed = " ".join(" ".join(lines).split())
         continues = (
-            paragraphs
-            and not SENTENCE_END.search(paragraphs[-1][1])
-            and flowed[:1].islower()
+            paragraphs and not SENTENCE_END.search(paragraphs[-1][1]) and flowed[:1].islower()
         )
         if continues:
             paragraphs[-1] = (paragraphs[-1][0], f"{paragraphs[-1][1]} {flowed}")
-        elif len(lines) == 1 and len(flowed) <= HEADING_MAX_CHARS and not SENTENCE_END.search(flowed):
+        elif (
+            len(lines) == 1 and len(flowed) <= HEADING_MAX_CHARS and not SENTENCE_END.search(flowed)
+        ):
             section = flowed
             headings.append(section)
         else:
@@ -171,15 +171,21 @@ def _load_metadata(path: Path) -> dict[str, str]:
     if not isinstance(meta, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
     ):
-        raise DataError(f"{path} must be a JSON object of strings (title, speaker, event, section).")
+        raise DataError(
+            f"{path} must be a JSON object of strings (title, speaker, event, section)."
+        )
     return meta
 
 
 def load_corpus(data_dir: Path) -> Corpus:
     """Load every statement (*.txt) in data_dir."""
     if not data_dir.is_dir():
-        raise DataError(f"data folder {data_dir} does not exist; set DATA_DIR to the folder with the statements.")
+        raise DataError(
+            f"data folder {data_dir} does not exist; set DATA_DIR to the statements' folder."
+        )
     paths = sorted(data_dir.glob("*.txt"))
     if not paths:
-        raise DataError(f"data folder {data_dir} has no .txt statements; add one (see README, Data).")
+        raise DataError(
+            f"data folder {data_dir} has no .txt statements; add one (see README, Data)."
+        )
     return Corpus(tuple(load_document(path) for path in paths))

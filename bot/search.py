@@ -1,19 +1,23 @@
-"""Rank paragraphs for a question with BM25, decide whether the statement answers it, pick the sentence."""
+"""Rank paragraphs with BM25, decide whether the statement answers, pick the sentence."""
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.corpus import Corpus, Paragraph
-from bot.text import Analyzer, Token
+from bot.corpus import Corpus, Paragraph, load_corpus
+from bot.text import Analyzer, Token, load_glossary
 
+MAX_QUESTION_CHARS = 300
+GLOSSARY_FILE = "glossary.toml"
 Variant = Literal["okapi", "plus", "l"]
 BM25_VARIANTS = {"okapi": BM25Okapi, "plus": BM25Plus, "l": BM25L}
 DEFAULT_VARIANT: Variant = "plus"
@@ -24,9 +28,30 @@ TYPO_MIN_SIMILARITY = 0.85
 TYPO_MIN_LENGTH = 5
 # Abstain when the words the statement lacks outweigh the ones it has (each weighted by rarity).
 MISSING_TO_FOUND_MAX_RATIO = 1.0
-# A sentence that refers back ("It can…", "its network") borrows this share of its antecedent's words.
+# A sentence that refers back ("It can…", "its network") borrows part of its antecedent's words.
 BACK_REFERENCE_SHARE = 0.5
 BACK_REFERENCES = frozenset({"it", "its", "they", "their", "them", "this", "these", "such"})
+
+
+class QuestionTooLongError(ValueError):
+    """The question is longer than MAX_QUESTION_CHARS once cleaned."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"question has {length} characters, at most {MAX_QUESTION_CHARS} allowed")
+        self.length = length
+
+
+def clean_question(text: str) -> str:
+    """Drop invisible and control characters, collapse whitespace, enforce the length bound."""
+    visible = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if unicodedata.category(ch) not in {"Cc", "Cf"} or ch.isspace()
+    )
+    question = " ".join(visible.split())
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionTooLongError(len(question))
+    return question
 
 
 @dataclass(frozen=True)
@@ -62,7 +87,9 @@ class Answer:
 class SearchIndex:
     """BM25 over every paragraph of the corpus, built once and read-only afterwards."""
 
-    def __init__(self, corpus: Corpus, analyzer: Analyzer, variant: Variant = DEFAULT_VARIANT) -> None:
+    def __init__(
+        self, corpus: Corpus, analyzer: Analyzer, variant: Variant = DEFAULT_VARIANT
+    ) -> None:
         self.corpus = corpus
         self.analyzer = analyzer
         self.paragraphs = corpus.paragraphs
@@ -138,10 +165,14 @@ class SearchIndex:
         order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
         hits = []
         for i in order:
-            matched = tuple(dict.fromkeys(t.surface for t in searched if t.term in self._term_sets[i]))
+            matched = tuple(
+                dict.fromkeys(t.surface for t in searched if t.term in self._term_sets[i])
+            )
             if not matched:
                 continue
-            hits.append(Hit(self.paragraphs[i], float(scores[i]), matched, self._best_sentence(i, terms)))
+            hits.append(
+                Hit(self.paragraphs[i], float(scores[i]), matched, self._best_sentence(i, terms))
+            )
             if len(hits) == limit:
                 break
         return tuple(hits)
@@ -159,3 +190,10 @@ class SearchIndex:
             if score > best_score:
                 best, best_score = i, score
         return best
+
+
+def load_index(data_dir: Path, variant: Variant = DEFAULT_VARIANT) -> SearchIndex:
+    """Load every statement and the glossary in data_dir and index them."""
+    corpus = load_corpus(data_dir)
+    analyzer = Analyzer(load_glossary(data_dir / GLOSSARY_FILE), extra_stop_words=corpus.speakers)
+    return SearchIndex(corpus, analyzer, variant)

@@ -1,4 +1,4 @@
-"""Turn text into search terms: Unicode words, case-folded, stop words dropped, stemmed, glossary applied."""
+"""Text to search terms: Unicode words, case-folded, no stop words, stemmed, glossary applied."""
 
 from __future__ import annotations
 
@@ -57,10 +57,12 @@ def load_glossary(path: Path) -> Glossary:
             for acronym, forms in raw.get("acronyms", {}).items()
         }
         synonyms = tuple(
-            tuple(_strings(group, "synonyms.groups")) for group in raw.get("synonyms", {}).get("groups", [])
+            tuple(_strings(group, "synonyms.groups"))
+            for group in raw.get("synonyms", {}).get("groups", [])
         )
         chat_words = frozenset(
-            w.casefold() for w in _strings(raw.get("chat_words", {}).get("words", []), "chat_words.words")
+            w.casefold()
+            for w in _strings(raw.get("chat_words", {}).get("words", []), "chat_words.words")
         )
     except (AttributeError, TypeError) as exc:
         raise DataError(f"{path}: {exc}; see the README for the glossary format.") from None
@@ -92,7 +94,9 @@ class Analyzer:
     word of a synonym group becomes the group's first word, so either spelling finds the other.
     """
 
-    def __init__(self, glossary: Glossary | None = None, extra_stop_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self, glossary: Glossary | None = None, extra_stop_words: Iterable[str] = ()
+    ) -> None:
         self.glossary = glossary or Glossary()
         self._stemmer = Stemmer.Stemmer("english")
         # Chat words are compared as stems, so "think", "thinks" and "thinking" all drop out.
@@ -122,7 +126,9 @@ class Analyzer:
         ordered = sorted(replacements, key=len, reverse=True)
         return [
             (
-                re.compile(r"\b" + PHRASE_GAP.pattern.join(map(re.escape, PHRASE_GAP.split(form))) + r"\b"),
+                re.compile(
+                    r"\b" + PHRASE_GAP.pattern.join(map(re.escape, PHRASE_GAP.split(form))) + r"\b"
+                ),
                 replacements[form],
             )
             for form in ordered

@@ -27,12 +27,16 @@ JSON = dict[str, Any]
 T = TypeVar("T")
 
 API_PREFIX = "/api/v10"
-DEFAULT_TOKEN = "fake-bot-token.protocol-tests"
+# Shaped like a real bot token (id.timestamp.hmac) so that format checks in the bot accept it.
+DEFAULT_TOKEN = "MTQwMDAwMDAwMDAwMDAwMDAwMA.GfAkEd.protocol-tests-only-not-a-real-token"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 # Bits Discord sets on messages; named so assertions read like the API docs.
 FLAG_EPHEMERAL = 64
 FLAG_LOADING = 128
 ALL_PERMISSIONS = "2251799813685247"
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_DIRECT_MESSAGES = 1 << 12
+INTENT_MESSAGE_CONTENT = 1 << 15
 KEPT_HEADERS = {"authorization", "content-type", "user-agent", "x-audit-log-reason"}
 
 # Limits Discord enforces on message payloads (API docs, "Embed Limits" and "Create Message").
@@ -398,6 +402,7 @@ class FakeDiscord:
         self.sessions: dict[str, GatewaySession] = {}
         self.active_session: GatewaySession | None = None
         self.faults: list[Fault] = []
+        self.undelivered: list[JSON] = []
         self._connection_ids = itertools.count(1)
         self._user_names = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -730,10 +735,24 @@ class FakeDiscord:
         dm: bool = False,
         mention_everyone: bool = False,
     ) -> JSON:
-        """Dispatch MESSAGE_CREATE for a user message; returns the message payload."""
+        """Dispatch MESSAGE_CREATE for a user message; returns the message payload.
+
+        Like Discord, the event only goes out with the GUILD_MESSAGES or DIRECT_MESSAGES intent
+        (else it lands in ``undelivered``), and guild messages that do not mention the bot lose
+        their content without the MESSAGE_CONTENT intent.
+        """
         message = self.user_message_payload(
             content, author=author, dm=dm, mention_everyone=mention_everyone
         )
+        intents = self.active_session.intents if self.active_session else None
+        if intents is not None:
+            needed = INTENT_DIRECT_MESSAGES if dm else INTENT_GUILD_MESSAGES
+            if not intents & needed:
+                self.undelivered.append(message)
+                return message
+            mentioned = any(int(m["id"]) == self.application_id for m in message["mentions"])
+            if not dm and not mentioned and not intents & INTENT_MESSAGE_CONTENT:
+                message = {**message, "content": "", "embeds": [], "attachments": []}
         await self.dispatch("MESSAGE_CREATE", message)
         return message
 
@@ -921,13 +940,11 @@ class FakeDiscord:
     ) -> InteractionState:
         """Dispatch a button click on ``message`` (its current stored version)."""
         current = self.messages.get(int(message["id"]), message)
-        custom_ids = [
-            component.get("custom_id")
-            for row in current.get("components", [])
-            for component in row.get("components", [])
-        ]
-        if custom_id not in custom_ids:
-            raise ClientRejectedError(f"no button {custom_id!r} on the message: {custom_ids}")
+        found = [b for b in buttons(current) if b.get("custom_id") == custom_id]
+        if not found:
+            raise ClientRejectedError(f"no button {custom_id!r} on the message: {buttons(current)}")
+        if found[0].get("disabled"):
+            raise ClientRejectedError(f"button {custom_id!r} is disabled")
         data = {"custom_id": custom_id, "component_type": 2}
         dm = int(current["channel_id"]) != self.channel_id
         state = self._interaction_payload(InteractionType.MESSAGE_COMPONENT, data, user=user, dm=dm)
@@ -1790,6 +1807,16 @@ def answer_body(request: RecordedRequest) -> JSON:
     if request.route == "interaction_callback":
         return dict(request.body.get("data") or {})
     return dict(request.body or {})
+
+
+def buttons(message: JSON) -> list[JSON]:
+    """Every button component on a message, in display order."""
+    return [
+        component
+        for row in message.get("components") or []
+        for component in row.get("components") or []
+        if component.get("type") == 2
+    ]
 
 
 def button_ids(message: JSON) -> list[str]:

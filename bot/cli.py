@@ -1,0 +1,173 @@
+"""Command line: run the Discord bot, or use the same answers in a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from bot import render
+from bot.config import ConfigError, Settings, load_settings
+from bot.corpus import DataError
+from bot.outline import PARAGRAPH_NUMBER
+from bot.search import QuestionTooLongError, SearchIndex, clean_question, load_index
+
+log = logging.getLogger("bot")
+QUIT_WORDS = frozenset({"quit", "exit", "q", ":q"})
+CHAT_HELP = "Ask a question about the statement, type ¶N for a paragraph, 'contents', or 'quit'."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="statement-bot",
+        description="Answer questions about a policy statement, in Discord or in this terminal.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="connect to Discord (needs DISCORD_TOKEN)")
+    sub.add_parser("chat", help="ask questions in the terminal; one per line when piped")
+    ask = sub.add_parser("ask", help="answer one question; with none, one per line from stdin")
+    ask.add_argument("question", nargs="*", help="the question (quotes optional)")
+    ask.add_argument("--json", action="store_true", help="print JSON instead of text")
+    paragraph = sub.add_parser("paragraph", help="print paragraph N")
+    paragraph.add_argument("number", type=int)
+    paragraph.add_argument("--document", help="document id (file name without .txt)")
+    sub.add_parser("sections", help="print the table of contents")
+    sub.add_parser("check", help="validate the data and the configuration")
+    sub.add_parser("sync", help="register the slash commands globally (needs DISCORD_TOKEN)")
+    return parser
+
+
+def reply(index: SearchIndex, text: str) -> str:
+    """The terminal's reply to one line: a paragraph for "¶N", the contents, or an answer."""
+    corpus = index.corpus
+    if number := PARAGRAPH_NUMBER.fullmatch(text.strip()):
+        return paragraph_reply(index, int(number.group(1)), None)
+    if text.strip().casefold() in {"contents", "sections", "toc"}:
+        return render.contents_text(corpus)
+    try:
+        question = clean_question(text)
+    except QuestionTooLongError as exc:
+        return render.question_too_long(exc.length)
+    return render.answer_text(index.search(question), corpus)
+
+
+def paragraph_reply(index: SearchIndex, number: int, doc_id: str | None) -> str:
+    corpus = index.corpus
+    document = corpus.document(doc_id) if doc_id else corpus.documents[0]
+    if document is None:
+        raise DataError(
+            f"no document {doc_id!r}; try one of: {', '.join(d.doc_id for d in corpus.documents)}."
+        )
+    paragraph = document.paragraph(number)
+    if paragraph is None:
+        return render.paragraph_out_of_range(number, document)
+    return "\n".join(render.paragraph_text(paragraph, corpus))
+
+
+def answer_json(index: SearchIndex, text: str) -> str:
+    try:
+        data = render.answer_json(index.search(clean_question(text)), index.corpus)
+    except QuestionTooLongError as exc:
+        data = {"question": text, "answered": False, "error": render.question_too_long(exc.length)}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def chat(index: SearchIndex, stdin: TextIO, stdout: TextIO) -> None:
+    """Interactive at a terminal; with piped input, one answer per line until EOF."""
+    interactive = stdin.isatty()
+    if interactive:
+        print(CHAT_HELP, file=stdout)
+    while True:
+        if interactive:
+            try:
+                line = input("question> ")
+            except EOFError:
+                print(file=stdout)
+                return
+        else:
+            line = stdin.readline()
+            if not line:
+                return
+        if not line.strip():
+            continue
+        if line.strip().casefold() in QUIT_WORDS:
+            return
+        print(reply(index, line), file=stdout, end="\n\n", flush=True)
+
+
+def _lines(stdin: TextIO) -> Iterable[str]:
+    return (line for line in stdin if line.strip())
+
+
+def check(settings: Settings, index: SearchIndex) -> str:
+    documents = index.corpus.documents
+    paragraphs = sum(len(d.paragraphs) for d in documents)
+    lines = [
+        f"ok: {len(documents)} document{'s' * (len(documents) != 1)}, {paragraphs} paragraphs "
+        f"in {settings.data_dir}"
+    ]
+    lines += [
+        f"  {d.doc_id}: {d.title}; {len(d.sections)} section(s), {len(d.paragraphs)} paragraphs"
+        for d in documents
+    ]
+    lines.append(f"  token: {'set' if settings.token else 'not set (terminal only)'}")
+    lines.append(
+        f"  guild: {settings.guild_id or 'none (use python -m bot sync for global commands)'}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        command = args.command or ("run" if settings.token else "chat")
+        logging.basicConfig(
+            level=settings.log_level_number if command in {"run", "sync"} else logging.WARNING,
+            format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+        )
+        index = load_index(settings.data_dir)
+        if args.command is None and command == "chat":
+            print(
+                "DISCORD_TOKEN is not set, so this is the terminal chat; "
+                "set it in .env to connect to Discord.",
+                file=sys.stderr,
+            )
+        return _dispatch(command, args, settings, index)
+    except (ConfigError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(
+    command: str, args: argparse.Namespace, settings: Settings, index: SearchIndex
+) -> int:
+    if command == "chat":
+        chat(index, sys.stdin, sys.stdout)
+    elif command == "ask":
+        question = " ".join(args.question)
+        questions = [question] if question.strip() else _lines(sys.stdin)
+        for text in questions:
+            print(answer_json(index, text) if args.json else reply(index, text) + "\n", flush=True)
+    elif command == "paragraph":
+        print(paragraph_reply(index, args.number, args.document))
+    elif command == "sections":
+        print(render.contents_text(index.corpus))
+    elif command == "check":
+        print(check(settings, index))
+    else:
+        # discord.py takes most of a second to import; the terminal commands never need it.
+        from bot.app import run_bot, sync_globally
+
+        if command == "run":
+            asyncio.run(run_bot(settings, index))
+        else:
+            count = asyncio.run(sync_globally(settings, index))
+            print(f"synced {count} commands globally; Discord may take up to an hour to show them.")
+    return 0

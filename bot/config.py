@@ -1,0 +1,104 @@
+"""Settings, read once from the environment and `.env` into one frozen object."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+DEFAULT_API_URL = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# A bot token is three dot-separated base64url parts; anything else cannot work, so say so early.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{10,}")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which one and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot is configured with. The token is kept out of repr and logs."""
+
+    token: str | None = field(default=None, repr=False)
+    guild_id: int | None = None
+    data_dir: Path = Path("data")
+    log_level: str = "INFO"
+    api_url: str = DEFAULT_API_URL
+    gateway_url: str = DEFAULT_GATEWAY_URL
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> Settings:
+    """Read the settings; a real environment variable wins over the same key in `.env`."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(key: str) -> str | None:
+        value = values.get(key, "").strip()
+        return value or None
+
+    return Settings(
+        token=_token(get("DISCORD_TOKEN")),
+        guild_id=_guild_id(get("DISCORD_GUILD_ID")),
+        data_dir=Path(get("DATA_DIR") or "data"),
+        log_level=_log_level(get("LOG_LEVEL") or "INFO"),
+        api_url=_url(
+            get("DISCORD_API_URL") or DEFAULT_API_URL, "DISCORD_API_URL", ("http", "https")
+        ),
+        gateway_url=_url(
+            get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY_URL, "DISCORD_GATEWAY_URL", ("ws", "wss")
+        ),
+    )
+
+
+def _token(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.lower().startswith("bot "):
+        raise ConfigError("DISCORD_TOKEN must be the bare token, without the 'Bot ' prefix.")
+    if not TOKEN_SHAPE.fullmatch(value):
+        raise ConfigError(
+            "DISCORD_TOKEN does not look like a bot token; copy it again from the Developer "
+            "Portal (Bot > Reset Token)."
+        )
+    return value
+
+
+def _guild_id(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 15 <= len(value) <= 21:
+        raise ConfigError(
+            "DISCORD_GUILD_ID must be a server ID (a number of 17-20 digits); in Discord, "
+            "enable Developer Mode and use 'Copy Server ID'."
+        )
+    return int(value)
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
+    return level
+
+
+def _url(value: str, key: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise ConfigError(f"{key} must be a {' or '.join(s + '://' for s in schemes)} URL.")
+    return value.rstrip("/") if key == "DISCORD_API_URL" else value

@@ -1,0 +1,166 @@
+"""Discord rendering: answers, paragraphs and overviews as embeds within Discord's limits."""
+
+from __future__ import annotations
+
+import discord
+
+from bot import render
+from bot.corpus import Corpus, Document, Paragraph
+from bot.search import Answer, Hit
+
+# Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+MESSAGE_CHARS = 2000
+EMBED_TITLE_CHARS = 256
+EMBED_DESCRIPTION_CHARS = 4096
+EMBED_FIELD_NAME_CHARS = 256
+EMBED_FIELD_VALUE_CHARS = 1024
+EMBED_FOOTER_CHARS = 2048
+EMBED_TOTAL_CHARS = 6000
+EMBED_FIELDS = 25
+AUTOCOMPLETE_CHOICES = 25
+CHOICE_CHARS = 100
+# Our own cap keeps title + description + fields + footer under the 6000 total.
+FOOTER_CHARS = 500
+
+ANSWER_COLOUR = discord.Colour.blurple()
+NOT_FOUND_COLOUR = discord.Colour.light_grey()
+ERROR_COLOUR = discord.Colour.red()
+
+
+def escape(text: str) -> str:
+    """User or document text made inert: no Markdown, no mentions."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def quote(
+    paragraph: Paragraph, emphasis: int | None = None, limit: int = EMBED_DESCRIPTION_CHARS
+) -> str:
+    """The paragraph as a block quote, its answer sentence in bold, cut to fit the limit."""
+    parts = []
+    for i, sentence in enumerate(paragraph.sentences):
+        text = escape(sentence)
+        parts.append(f"**{text}**" if i == emphasis else text)
+    quoted = "> " + " ".join(parts)
+    if len(quoted) <= limit:
+        return quoted
+    # Cutting inside bold would leave a dangling "**", so a long paragraph is cut unemphasised.
+    return "> " + render.shorten(escape(paragraph.text), limit - 2)
+
+
+def _footer(text: str) -> str:
+    return render.shorten(text, FOOTER_CHARS)
+
+
+def _title(text: str) -> str:
+    return render.shorten(escape(text), EMBED_TITLE_CHARS)
+
+
+def _hit_lines(hits: list[Hit], corpus: Corpus) -> str:
+    lines = [
+        f"**{escape(render.reference(h.paragraph, corpus))}** {escape(render.snippet(h.paragraph))}"
+        for h in hits
+    ]
+    return render.shorten("\n".join(lines), EMBED_FIELD_VALUE_CHARS)
+
+
+def paragraph_embed(
+    paragraph: Paragraph, corpus: Corpus, emphasis: int | None = None
+) -> discord.Embed:
+    """One paragraph, quoted in full with its reference and source."""
+    embed = discord.Embed(
+        title=_title(f"{render.reference(paragraph, corpus)} · {paragraph.section}".rstrip(" ·")),
+        description=quote(paragraph, emphasis),
+        colour=ANSWER_COLOUR,
+    )
+    embed.set_footer(text=_footer(paragraph.document.title))
+    return embed
+
+
+def answer_embed(answer: Answer, corpus: Corpus, shown: int = 0) -> discord.Embed:
+    """The answer to a question: hit number `shown` in full, the others as snippets."""
+    if not answer.searched and not answer.missing:
+        return discord.Embed(description=escape(render.NO_QUESTION), colour=NOT_FOUND_COLOUR)
+    if not answer.answered or not answer.hits:
+        embed = discord.Embed(
+            title=_title("Not addressed in the statement"),
+            description=escape(render.not_addressed(answer)),
+            colour=NOT_FOUND_COLOUR,
+        )
+        if answer.hits:
+            embed.add_field(
+                name="Possibly related", value=_hit_lines([answer.hits[0]], corpus), inline=False
+            )
+    else:
+        hit = answer.hits[shown % len(answer.hits)]
+        embed = paragraph_embed(hit.paragraph, corpus, emphasis=hit.sentence_index)
+        others = render.other_hits(answer, hit)
+        if others:
+            embed.add_field(name="Also relevant", value=_hit_lines(others, corpus), inline=False)
+    note = render.search_note(answer)
+    document = answer.hits[0].paragraph.document.title if answer.hits else ""
+    embed.set_footer(text=_footer(" · ".join(part for part in (note, document) if part)))
+    return embed
+
+
+def contents_embed(corpus: Corpus) -> discord.Embed:
+    """The table of contents: every document, its heading and each paragraph's first words."""
+    embed = discord.Embed(title="Contents", colour=ANSWER_COLOUR)
+    for document, entries in render.table_of_contents(corpus)[:EMBED_FIELDS]:
+        embed.add_field(
+            name=render.shorten(escape(document.title), EMBED_FIELD_NAME_CHARS),
+            value=render.shorten("\n".join(escape(e) for e in entries), EMBED_FIELD_VALUE_CHARS),
+            inline=False,
+        )
+    embed.set_footer(text="Use /paragraph or /section to read one in full.")
+    return _fit_total(embed)
+
+
+def section_embed(document: Document, corpus: Corpus) -> discord.Embed:
+    """A document's headings and paragraphs, each with its first words."""
+    entries = next(e for d, e in render.table_of_contents(corpus) if d is document)
+    embed = discord.Embed(
+        title=_title(" · ".join(document.sections) or document.title),
+        description=render.shorten("\n".join(escape(e) for e in entries), EMBED_DESCRIPTION_CHARS),
+        colour=ANSWER_COLOUR,
+    )
+    embed.set_footer(text=_footer(document.title))
+    return embed
+
+
+def about_embed(corpus: Corpus) -> discord.Embed:
+    documents = "\n".join(
+        f"**{escape(d.title)}**: {escape(', '.join(d.sections))} ({len(d.paragraphs)} paragraphs)"
+        for d in corpus.documents
+    )
+    examples = "\n".join(f"• {escape(q)}" for q in render.EXAMPLE_QUESTIONS)
+    embed = discord.Embed(
+        title="About statement-bot",
+        description=render.shorten(
+            "I answer questions about this statement by quoting the paragraph that answers them, "
+            "with its reference (¶N) so you can cite the exact words.\n\n" + documents,
+            EMBED_DESCRIPTION_CHARS,
+        ),
+        colour=ANSWER_COLOUR,
+    )
+    embed.add_field(
+        name="How to ask",
+        value="Use /ask, mention me with your question, or DM me. /paragraph and /section show "
+        "one part in full; /section with no query lists them all. Right-click a message > Apps > "
+        "Find in statement searches for what it says.",
+        inline=False,
+    )
+    embed.add_field(name="Try", value=examples, inline=False)
+    return _fit_total(embed)
+
+
+def error_embed(message: str) -> discord.Embed:
+    return discord.Embed(
+        description=render.shorten(message, EMBED_DESCRIPTION_CHARS), colour=ERROR_COLOUR
+    )
+
+
+def _fit_total(embed: discord.Embed) -> discord.Embed:
+    """Drop trailing fields until the embed is within Discord's 6000-character total."""
+    while len(embed) > EMBED_TOTAL_CHARS and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed

@@ -1,0 +1,168 @@
+"""The bot's wording, shared by Discord and the terminal, and the plain-text rendering."""
+
+from __future__ import annotations
+
+from bot.corpus import Corpus, Document, Paragraph
+from bot.search import MAX_QUESTION_CHARS, Answer, Hit
+
+EXAMPLE_QUESTIONS = (
+    "Who should lead on migration data?",
+    "What does Canada think of the GFMD?",
+    "What should national migration governance include?",
+    "How could the remaining consultations be organised?",
+)
+SNIPPET_CHARS = 160
+ELLIPSIS = "…"
+
+NO_QUESTION = "Ask a question about the statement, for example: " + " / ".join(
+    EXAMPLE_QUESTIONS[:2]
+)
+COOLDOWN = "You're asking faster than I can keep up with: try again in {seconds:.0f} s."
+FAILURE = "Something went wrong on my side and it has been logged. Please try again."
+BUTTON_OWNER_ONLY = "These buttons belong to whoever asked. Use /ask to get your own answer."
+
+
+def question_too_long(length: int) -> str:
+    return (
+        f"Questions can be up to {MAX_QUESTION_CHARS} characters (yours has {length}). "
+        "Try asking with just the key words."
+    )
+
+
+def paragraph_out_of_range(number: int, document: Document) -> str:
+    count = len(document.paragraphs)
+    return f"{document.short_title} has paragraphs ¶1-¶{count}; there is no ¶{number}."
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text to at most limit characters at a word boundary, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - len(ELLIPSIS), 0)]
+    if " " in cut[len(cut) // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + ELLIPSIS
+
+
+def reference(paragraph: Paragraph, corpus: Corpus) -> str:
+    """ "¶5", or "Canada, GCM Panel 4 ¶5" when several documents are loaded."""
+    if corpus.multi_document:
+        return f"{paragraph.document.short_title} {paragraph.reference}"
+    return paragraph.reference
+
+
+def source(paragraph: Paragraph) -> str:
+    """Where a paragraph comes from: its section and its document."""
+    return " · ".join(part for part in (paragraph.section, paragraph.document.title) if part)
+
+
+def snippet(paragraph: Paragraph) -> str:
+    return shorten(paragraph.text, SNIPPET_CHARS)
+
+
+def search_note(answer: Answer) -> str:
+    """What was searched, what was corrected, what was not found, in one line."""
+    corrections = dict(answer.corrections)
+    corrected_from = {v: k for k, v in corrections.items()}
+    searched = ", ".join(
+        f"{word} (you typed “{corrected_from[word]}”)" if word in corrected_from else word
+        for word in answer.searched
+    )
+    parts = []
+    if searched:
+        parts.append(f"Searched for: {searched}")
+    if answer.missing:
+        parts.append(f"Not in the statement: {', '.join(answer.missing)}")
+    return " · ".join(parts)
+
+
+def not_addressed(answer: Answer) -> str:
+    if answer.missing:
+        return f"The statement does not address {_listing(answer.missing)}."
+    return "The statement does not address that."
+
+
+def _listing(words: tuple[str, ...]) -> str:
+    quoted = [f"“{w}”" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def other_hits(answer: Answer, shown: Hit) -> list[Hit]:
+    return [h for h in answer.hits if h is not shown]
+
+
+def table_of_contents(corpus: Corpus) -> list[tuple[Document, list[str]]]:
+    """For each document, its headings and one line per paragraph with its first words."""
+    return [
+        (
+            document,
+            [
+                *document.sections,
+                *(f"{p.reference} {shorten(p.text, 70)}" for p in document.paragraphs),
+            ],
+        )
+        for document in corpus.documents
+    ]
+
+
+# Plain text for the terminal and `python -m bot ask`.
+
+
+def answer_text(answer: Answer, corpus: Corpus) -> str:
+    lines: list[str] = []
+    best = answer.best
+    if not answer.searched and not answer.missing:
+        return NO_QUESTION
+    if answer.answered and best is not None:
+        lines += paragraph_text(best.paragraph, corpus, emphasis=best.sentence_index)
+        others = other_hits(answer, best)
+        if others:
+            lines.append("Also relevant:")
+            lines += [f"  {reference(h.paragraph, corpus)} {snippet(h.paragraph)}" for h in others]
+    else:
+        lines.append(not_addressed(answer))
+        if best is not None:
+            lines.append(
+                f"Possibly related: {reference(best.paragraph, corpus)} {snippet(best.paragraph)}"
+            )
+    if note := search_note(answer):
+        lines.append(f"({note})")
+    return "\n".join(lines)
+
+
+def paragraph_text(paragraph: Paragraph, corpus: Corpus, emphasis: int | None = None) -> list[str]:
+    lines = [f"{reference(paragraph, corpus)} · {source(paragraph)}", f"  {paragraph.text}"]
+    if emphasis is not None:
+        lines.append(f"  Answer: “{paragraph.sentences[emphasis]}”")
+    return lines
+
+
+def contents_text(corpus: Corpus) -> str:
+    lines = []
+    for document, entries in table_of_contents(corpus):
+        lines.append(document.title)
+        lines += [f"  {entry}" for entry in entries]
+    return "\n".join(lines)
+
+
+def answer_json(answer: Answer, corpus: Corpus) -> dict[str, object]:
+    """The answer as data, best hit first, for `python -m bot ask --json`."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "searched": list(answer.searched),
+        "corrections": [{"typed": typed, "searched": fixed} for typed, fixed in answer.corrections],
+        "missing_terms": list(answer.missing),
+        "results": [
+            {
+                "document": hit.paragraph.document.doc_id,
+                "section": hit.paragraph.section,
+                "paragraph": hit.paragraph.number,
+                "reference": reference(hit.paragraph, corpus),
+                "score": round(hit.score, 6),
+                "text": hit.paragraph.text,
+                "sentence": hit.sentence,
+            }
+            for hit in answer.hits
+        ],
+    }
