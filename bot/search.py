@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.corpus import Corpus, Paragraph, load_corpus
+from bot.ranking import Variant, make_scorer
 from bot.text import Analyzer, Token, load_glossary
 
 MAX_QUESTION_CHARS = 300
 GLOSSARY_FILE = "glossary.toml"
-Variant = Literal["okapi", "plus", "l"]
-BM25_VARIANTS = {"okapi": BM25Okapi, "plus": BM25Plus, "l": BM25L}
 DEFAULT_VARIANT: Variant = "plus"
 DEFAULT_LIMIT = 3
 
@@ -84,6 +82,15 @@ class Answer:
         return self.hits[0] if self.hits else None
 
 
+@dataclass(frozen=True)
+class _ParagraphTerms:
+    """What sentence choice needs to know about one paragraph, computed when it is first a hit."""
+
+    terms: frozenset[str]
+    sentences: tuple[frozenset[str], ...]
+    refers_back: tuple[bool, ...]
+
+
 class SearchIndex:
     """BM25 over every paragraph of the corpus, built once and read-only afterwards."""
 
@@ -94,19 +101,10 @@ class SearchIndex:
         self.analyzer = analyzer
         self.paragraphs = corpus.paragraphs
         paragraph_terms = [analyzer.terms(p.text) for p in self.paragraphs]
-        self._bm25 = BM25_VARIANTS[variant](paragraph_terms)
-        self._term_sets = [frozenset(terms) for terms in paragraph_terms]
-        self._sentence_terms = [
-            [frozenset(analyzer.terms(s)) for s in p.sentences] for p in self.paragraphs
-        ]
-        self._refers_back = [
-            [any(w in BACK_REFERENCES for w in analyzer.words(s)) for s in p.sentences]
-            for p in self.paragraphs
-        ]
-        self._document_frequency = Counter(t for terms in self._term_sets for t in terms)
-        surface_words = {w for p in self.paragraphs for w in analyzer.words(p.text)}
-        surface_words |= analyzer.glossary_words()
-        self._spelling_words = sorted(w for w in surface_words if w.isalpha())
+        self._scorer = make_scorer(paragraph_terms, variant)
+        self._document_frequency = Counter(t for terms in paragraph_terms for t in set(terms))
+        self._paragraph_terms = functools.lru_cache(maxsize=4096)(self._analyze_paragraph)
+        self._spelling_words: list[str] | None = None
 
     def weight(self, term: str) -> float:
         """How much a term tells paragraphs apart; a term in no paragraph weighs the most."""
@@ -116,6 +114,14 @@ class SearchIndex:
     def knows(self, term: str) -> bool:
         return term in self._document_frequency
 
+    def spelling_words(self) -> list[str]:
+        """The words typos are corrected to, gathered on the first unknown word."""
+        if self._spelling_words is None:
+            words = {w for p in self.paragraphs for w in self.analyzer.words(p.text)}
+            words |= self.analyzer.glossary_words()
+            self._spelling_words = sorted(w for w in words if w.isalpha())
+        return self._spelling_words
+
     def correct(self, token: Token) -> Token | None:
         """The statement's word closest in spelling to an unknown word, if one is very close."""
         word = token.surface
@@ -123,7 +129,7 @@ class SearchIndex:
             return None
         match = process.extractOne(
             word,
-            self._spelling_words,
+            self.spelling_words(),
             scorer=OSA.normalized_similarity,
             score_cutoff=TYPO_MIN_SIMILARITY,
         )
@@ -154,37 +160,43 @@ class SearchIndex:
             searched=tuple(dict.fromkeys(t.surface for t in searched)),
             corrections=tuple(corrections),
             missing=tuple(missing),
-            hits=self._rank(searched, terms, limit),
+            hits=self._rank(searched, terms, limit) if terms else (),
             answered=answered,
         )
 
     def _rank(self, searched: list[Token], terms: list[str], limit: int) -> tuple[Hit, ...]:
-        if not terms:
-            return ()
-        scores = self._bm25.get_scores(terms)
-        order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
         hits = []
-        for i in order:
-            matched = tuple(
-                dict.fromkeys(t.surface for t in searched if t.term in self._term_sets[i])
-            )
-            if not matched:
-                continue
-            hits.append(
-                Hit(self.paragraphs[i], float(scores[i]), matched, self._best_sentence(i, terms))
-            )
+        # Only paragraphs that contain a searched word are hits, so ask for more than needed.
+        for i, score in self._scorer.top(terms, limit * 2):
+            details = self._paragraph_terms(i)
+            matched = tuple(dict.fromkeys(t.surface for t in searched if t.term in details.terms))
+            if matched:
+                hits.append(
+                    Hit(self.paragraphs[i], score, matched, self._best_sentence(details, terms))
+                )
             if len(hits) == limit:
                 break
         return tuple(hits)
 
-    def _best_sentence(self, index: int, terms: list[str]) -> int:
+    def _analyze_paragraph(self, index: int) -> _ParagraphTerms:
+        paragraph = self.paragraphs[index]
+        return _ParagraphTerms(
+            terms=frozenset(self.analyzer.terms(paragraph.text)),
+            sentences=tuple(frozenset(self.analyzer.terms(s)) for s in paragraph.sentences),
+            refers_back=tuple(
+                any(w in BACK_REFERENCES for w in self.analyzer.words(s))
+                for s in paragraph.sentences
+            ),
+        )
+
+    def _best_sentence(self, details: _ParagraphTerms, terms: list[str]) -> int:
         """The sentence holding most of the question's weight, counting what "it"/"its" refer to."""
-        sentences = self._sentence_terms[index]
+        sentences = details.sentences
         wanted = set(terms)
         best, best_score = 0, -1.0
         for i, own in enumerate(sentences):
             score = sum(self.weight(t) for t in own & wanted)
-            if i > 0 and self._refers_back[index][i]:
+            if i > 0 and details.refers_back[i]:
                 borrowed = (sentences[0] | sentences[i - 1]) & wanted - own
                 score += BACK_REFERENCE_SHARE * sum(self.weight(t) for t in borrowed)
             if score > best_score:

@@ -103,7 +103,7 @@ class Analyzer:
         self.chat_stems = frozenset(
             self._stem(w.casefold()) for w in (*self.glossary.chat_words, *extra_stop_words)
         )
-        self._phrases = self._compile_phrases()
+        self._phrase_pattern, self._phrase_words = self._compile_phrases()
         self._canonical: dict[str, str] = {}
         for group in self.glossary.synonyms:
             head = self._stem(self._joined(group[0]))
@@ -113,30 +113,30 @@ class Analyzer:
         for acronym in self.glossary.acronyms:
             self._canonical.setdefault(self._stem(acronym.casefold()), acronym.casefold())
 
-    def _compile_phrases(self) -> list[tuple[re.Pattern[str], str]]:
-        """Multi-word forms, longest first, each replaced by one word before splitting."""
+    def _compile_phrases(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        """One pattern for every glossary form that becomes a single word, longest first."""
         replacements: dict[str, str] = {}
         for acronym, forms in self.glossary.acronyms.items():
             for form in forms:
-                replacements[self._fold(form)] = acronym.casefold()
+                replacements[self._spaced(form)] = acronym.casefold()
         for group in self.glossary.synonyms:
             for form in group:
                 if _is_phrase(form):
-                    replacements.setdefault(self._fold(form), self._joined(group[0]))
-        ordered = sorted(replacements, key=len, reverse=True)
-        return [
-            (
-                re.compile(
-                    r"\b" + PHRASE_GAP.pattern.join(map(re.escape, PHRASE_GAP.split(form))) + r"\b"
-                ),
-                replacements[form],
-            )
-            for form in ordered
+                    replacements.setdefault(self._spaced(form), self._joined(group[0]))
+        alternatives = [
+            PHRASE_GAP.pattern.join(map(re.escape, form.split()))
+            for form in sorted(replacements, key=len, reverse=True)
         ]
+        # An empty glossary gets a pattern that never matches.
+        pattern = r"\b(?:" + "|".join(alternatives) + r")\b" if alternatives else r"(?!)"
+        return re.compile(pattern), replacements
 
     @staticmethod
     def _fold(text: str) -> str:
         return POSSESSIVE.sub("", text.casefold()).strip()
+
+    def _spaced(self, form: str) -> str:
+        return " ".join(PHRASE_GAP.split(self._fold(form)))
 
     def _joined(self, form: str) -> str:
         """A phrase as the single word it is indexed under ("civil society" → "civilsociety")."""
@@ -147,9 +147,9 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Case-folded words with possessives and glossary phrases resolved."""
-        folded = self._fold(text)
-        for pattern, replacement in self._phrases:
-            folded = pattern.sub(replacement, folded)
+        folded = self._phrase_pattern.sub(
+            lambda m: self._phrase_words[self._spaced(m.group())], self._fold(text)
+        )
         return WORD.findall(folded)
 
     def glossary_words(self) -> set[str]:
