@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -68,14 +69,17 @@ class StatementCog(commands.Cog, name="Statement"):
             raise error
         return True
 
-    def answer(self, question: str, owner_id: int) -> tuple[discord.Embed, StatementView | None]:
+    async def answer(
+        self, question: str, owner_id: int
+    ) -> tuple[discord.Embed, StatementView | None]:
         """The reply to a question, from any front: slash command, menu or mention."""
         started = time.perf_counter()
         try:
             cleaned = clean_question(question)
         except QuestionTooLongError as exc:
             raise UserFacingError(render.question_too_long(exc.length)) from None
-        answer = self.index.search(cleaned)
+        # Off the event loop: a large corpus takes milliseconds to rank; heartbeats must not wait.
+        answer = await asyncio.to_thread(self.index.search, cleaned)
         log.debug("question: %r", cleaned)
         log.info(
             "answered in %.1f ms: %d words searched, %d not found, %d hits, answered=%s",
@@ -116,7 +120,7 @@ class StatementCog(commands.Cog, name="Statement"):
     async def ask(
         self, interaction: discord.Interaction, question: str, private: bool = False
     ) -> None:
-        embed, view = self.answer(question, interaction.user.id)
+        embed, view = await self.answer(question, interaction.user.id)
         await self.send(interaction, embed, view, ephemeral=private)
 
     @app_commands.command(
@@ -203,7 +207,9 @@ class StatementCog(commands.Cog, name="Statement"):
         if not text:
             raise UserFacingError("That message has no text to search for.")
         # A long message is searched by its start, not refused: the user did not write it.
-        embed, view = self.answer(render.shorten(text, MAX_QUESTION_CHARS), interaction.user.id)
+        embed, view = await self.answer(
+            render.shorten(text, MAX_QUESTION_CHARS), interaction.user.id
+        )
         await self.send(interaction, embed, view)
 
     @commands.Cog.listener()
@@ -220,7 +226,7 @@ class StatementCog(commands.Cog, name="Statement"):
         try:
             if (error := self.cooldown.hit(message.author.id)) is not None:
                 raise UserFacingError(render.COOLDOWN.format(seconds=max(error.retry_after, 1)))
-            embed, view = self.answer(question, message.author.id)
+            embed, view = await self.answer(question, message.author.id)
         except UserFacingError as exc:
             embed = embeds.error_embed(str(exc))
         except Exception:
