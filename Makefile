@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint eval bench clean
+.PHONY: run test eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ clean:
 ## Measure latency and memory from the statement to 100,000 paragraphs (prints a table, writes JSON).
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
+
+## Answer quality per kind of question, ours beside the naive baseline.
+eval: $(VENV)/.installed
+	$(BIN)/python -m bot.evaluation tests/dev_qa.jsonl tests/extra_qa.jsonl

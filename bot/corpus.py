@@ -13,7 +13,8 @@ HEADING_MAX_CHARS = 120
 ABBREVIATIONS = frozenset(
     {"dr", "mr", "mrs", "ms", "prof", "st", "no", "vs", "etc", "e.g", "i.e", "amb", "hon", "gen"}
 )
-SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
+# The space after a full stop, or after a full stop and a closing quote, before a capital.
+SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+(?=[\"“‘(\[]?[A-Z0-9])")
 
 
 class DataError(Exception):
@@ -101,29 +102,28 @@ def _ends_with_abbreviation(sentence: str) -> bool:
 def segment(text: str) -> tuple[list[str], list[tuple[str, str]]]:
     """Return the headings and the (section, paragraph) pairs of a statement's text.
 
-    Blocks are separated by blank lines. A short single line that does not end a sentence is a
-    heading. A block that starts in lower case after a block that did not end a sentence is the
-    same paragraph continued across a page break. Only whitespace is changed.
+    Blocks are separated by blank lines. A block that starts in lower case after one that did not
+    end a sentence is the same paragraph continued across a page break. Any other short block that
+    does not end a sentence is a heading. Only whitespace is changed.
     """
-    blocks = [b for b in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if b.strip()]
+    blocks = [
+        " ".join(block.split())
+        for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
+        if block.strip()
+    ]
     headings: list[str] = []
     paragraphs: list[tuple[str, str]] = []
     section = ""
-    for block in blocks:
-        lines = [line.strip() for line in block.splitlines() if line.strip()]
-        flowed = " ".join(" ".join(lines).split())
-        continues = (
-            paragraphs and not SENTENCE_END.search(paragraphs[-1][1]) and flowed[:1].islower()
-        )
-        if continues:
-            paragraphs[-1] = (paragraphs[-1][0], f"{paragraphs[-1][1]} {flowed}")
-        elif (
-            len(lines) == 1 and len(flowed) <= HEADING_MAX_CHARS and not SENTENCE_END.search(flowed)
-        ):
-            section = flowed
+    for i, block in enumerate(blocks):
+        ends_sentence = bool(SENTENCE_END.search(block))
+        continued_next = i + 1 < len(blocks) and blocks[i + 1][:1].islower()
+        if paragraphs and not SENTENCE_END.search(paragraphs[-1][1]) and block[:1].islower():
+            paragraphs[-1] = (paragraphs[-1][0], f"{paragraphs[-1][1]} {block}")
+        elif len(block) <= HEADING_MAX_CHARS and not ends_sentence and not continued_next:
+            section = block
             headings.append(section)
         else:
-            paragraphs.append((section, flowed))
+            paragraphs.append((section, block))
     return headings, paragraphs
 
 

@@ -12,6 +12,8 @@ EXAMPLE_QUESTIONS = (
     "How could the remaining consultations be organised?",
 )
 SNIPPET_CHARS = 160
+# A document's name in a reference is cut so that the ¶ number always shows.
+DOCUMENT_NAME_CHARS = 60
 ELLIPSIS = "…"
 
 NO_QUESTION = "Ask a question about the statement, for example: " + " / ".join(
@@ -47,7 +49,7 @@ def shorten(text: str, limit: int) -> str:
 def reference(paragraph: Paragraph, corpus: Corpus) -> str:
     """ "¶5", or "Canada, GCM Panel 4 ¶5" when several documents are loaded."""
     if corpus.multi_document:
-        return f"{paragraph.document.short_title} {paragraph.reference}"
+        return f"{shorten(paragraph.document.short_title, DOCUMENT_NAME_CHARS)} {paragraph.reference}"
     return paragraph.reference
 
 

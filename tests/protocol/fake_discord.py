@@ -191,6 +191,7 @@ class Fault:
     remaining: int
     retry_after: float
     bucket: str
+    body: JSON | None = None
     hits: list[RecordedRequest] = field(default_factory=list)
 
 
@@ -1164,12 +1165,14 @@ class FakeDiscord:
         status: int,
         times: int = 1,
         retry_after: float = 0.5,
+        body: JSON | None = None,
     ) -> Fault:
         """Answer the next ``times`` requests matching ``method`` and the path with ``status``.
 
         ``path_pattern`` is matched in full against the path after ``/api/v10``. A 429 carries the
         body and headers Discord sends, including ``Via``, without which discord.py takes the 429
-        for a Cloudflare ban and gives up.
+        for a Cloudflare ban and gives up. ``body`` replaces the default error body (e.g.
+        ``{"code": 50013, "message": "Missing Permissions"}`` for a 403).
         """
         fault = Fault(
             method=method.upper(),
@@ -1178,6 +1181,7 @@ class FakeDiscord:
             remaining=times,
             retry_after=retry_after,
             bucket=secrets.token_hex(16),
+            body=body,
         )
         self.faults.append(fault)
         return fault
@@ -1210,6 +1214,8 @@ class FakeDiscord:
                 "code": 0,
             }
             return 429, body, headers
+        if fault.body is not None:
+            return fault.status, fault.body, {}
         reason = "Internal Server Error" if fault.status >= 500 else "Fault injected by the test"
         return fault.status, {"message": f"{fault.status}: {reason}", "code": 0}, {}
 

@@ -207,6 +207,28 @@ async def test_find_in_statement_context_menu(fake: FakeDiscord, bot: BotProcess
     assert quoted_paragraph(body) == 6
 
 
+async def test_find_in_statement_on_a_message_without_text(
+    fake: FakeDiscord, bot: BotProcess
+) -> None:
+    target = fake.user_message_payload("")
+    target["attachments"] = []
+    state = await fake.send_message_command("Find in statement", target)
+    body = answer_body(await fake.wait_for_answer(state))
+    assert is_ephemeral(body)
+    assert message_text(body).strip()
+
+
+async def test_paragraph_document_autocomplete(fake: FakeDiscord, bot: BotProcess) -> None:
+    state = await fake.send_autocomplete(
+        "paragraph", {"number": 1, "document": "can"}, focused="document"
+    )
+    choices = (await fake.wait_for_answer(state)).body["data"]["choices"]
+    assert 1 <= len(choices) <= 25
+    assert all(1 <= len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
+    chosen = await fake.send_slash("paragraph", {"number": 2, "document": choices[0]["value"]})
+    assert quoted_paragraph(answer_body(await fake.wait_for_answer(chosen))) == 2
+
+
 async def test_previous_paragraph_button_twice(fake: FakeDiscord, bot: BotProcess) -> None:
     user = fake.new_user()
     state, _, body = await ask(fake, "What does Canada think of the GFMD?", user=user)
@@ -322,6 +344,26 @@ async def test_mentions_in_questions_ping_nobody(
     assert not allowed.get("users")
     assert not allowed.get("roles")
     assert not allowed.get("replied_user")
+
+
+@pytest.mark.parametrize("case", ["from-a-bot", "everyone-without-bot-mention"])
+async def test_messages_not_for_the_bot_are_ignored(
+    fake: FakeDiscord, bot: BotProcess, case: str
+) -> None:
+    if case == "from-a-bot":
+        other_bot = {**fake.new_user("otherbot"), "bot": True}
+        ignored = await fake.send_user_message(
+            f"<@{fake.application_id}> What does Canada think of the GFMD?", author=other_bot
+        )
+    else:
+        ignored = await fake.send_user_message(
+            "@everyone what does Canada think of the GFMD?", mention_everyone=True
+        )
+    # Events are handled in order, so once a later mention is answered the ignored one has
+    # been seen and passed over.
+    barrier = await fake.send_user_message(f"<@{fake.application_id}> GFMD?")
+    await fake.wait_for_request(_reply_to(barrier))
+    assert not fake.requests.select(_reply_to(ignored))
 
 
 async def test_flooding_user_gets_cooldown_and_others_are_still_answered(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import BotProcess
-from .fake_discord import FakeDiscord, answer_body, message_text
+from .fake_discord import JSON, FakeDiscord, RecordedRequest, answer_body, message_text
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -14,7 +14,15 @@ DATA = "who should lead on migration data"
 CALLBACK = r"/interactions/\d+/[^/]+/callback"
 
 
-@pytest.mark.parametrize("fault", ["drop", "close-4000"])
+def replies_to(request: RecordedRequest, message: JSON) -> bool:
+    """Whether ``request`` posts a reply to ``message`` in its channel."""
+    if request.route != "create_message":
+        return False
+    reference = request.body.get("message_reference") or {}
+    return str(reference.get("message_id")) == message["id"]
+
+
+@pytest.mark.parametrize("fault", ["drop", "close-4000", "op7-reconnect"])
 async def test_bot_resumes_and_loses_nothing(
     fake: FakeDiscord, bot: BotProcess, fault: str
 ) -> None:
@@ -22,12 +30,19 @@ async def test_bot_resumes_and_loses_nothing(
     connections_mark = fake.connections.mark()
     session = fake.active_session
     assert session is not None
-    old = fake.drop_gateway() if fault == "drop" else await fake.close_gateway(4000)
-    # One question races the outage, one is sent while the bot is away: Discord keeps both
-    # for the session and a RESUME must bring them back.
+    old = session.connection
+    if fault == "drop":
+        fake.drop_gateway()
+    elif fault == "close-4000":
+        await fake.close_gateway(4000)
+    else:
+        await fake.send_reconnect()
+    # One question races the outage, the rest are sent while the bot is away: Discord keeps
+    # them for the session and a RESUME must bring them back.
     racing = await fake.send_slash("ask", {"question": GFMD})
     await fake.disconnections.wait_for(lambda c: c is old, timeout=5)
     during = await fake.send_slash("ask", {"question": DATA})
+    mention = await fake.send_user_message(f"<@{fake.application_id}> {DATA}")
     resume = await fake.wait_for_frame(
         lambda f: f.direction == "in" and f.op == 6, since=frames_mark, timeout=15
     )
@@ -38,6 +53,9 @@ async def test_bot_resumes_and_loses_nothing(
         answer = await fake.wait_for_answer(interaction, timeout=10)
         assert reference in message_text(answer_body(answer))
         assert len(fake.answers_for(interaction)) == 1
+    reply = await fake.wait_for_request(lambda r: replies_to(r, mention), timeout=10)
+    assert "¶6" in message_text(reply.body)
+    assert len(fake.requests.select(lambda r: replies_to(r, mention))) == 1
     after = await fake.send_slash("ask", {"question": GFMD})
     assert "¶5" in message_text(answer_body(await fake.wait_for_answer(after)))
     assert bot.process.returncode is None
@@ -67,20 +85,20 @@ async def test_500_on_channel_message_then_still_serving(
 ) -> None:
     fake.fail_next("POST", rf"/channels/{fake.channel_id}/messages", status=500)
     mention = await fake.send_user_message(f"<@{fake.application_id}> {DATA}")
-
-    def reply_to_mention(request: object) -> bool:
-        body = getattr(request, "body", None) or {}
-        reference = body.get("message_reference") or {}
-        return str(reference.get("message_id")) == mention["id"]
-
     attempts = await fake.requests.wait_for_count(
-        lambda r: r.route == "create_message" and reply_to_mention(r), 2, timeout=10
+        lambda r: replies_to(r, mention), 2, timeout=10, what="two attempts at the reply"
     )
     assert [r.status for r in attempts] == [500, 200]
     assert "¶6" in message_text(attempts[1].body)
     later = await fake.send_slash("ask", {"question": GFMD})
     assert "¶5" in message_text(answer_body(await fake.wait_for_answer(later)))
     assert bot.process.returncode is None
+
+
+async def test_reconnects_do_not_sync_commands_again(fake: FakeDiscord, bot: BotProcess) -> None:
+    syncs = fake.requests.select(lambda r: r.route in {"guild_commands", "global_commands"})
+    assert [(r.method, r.route) for r in syncs] == [("PUT", "guild_commands")]
+    assert len(fake.frames_in(2)) == 1, "one IDENTIFY; every reconnect was a RESUME"
 
 
 async def test_no_unknown_routes_and_no_tracebacks(fake: FakeDiscord, bot: BotProcess) -> None:

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.text import Analyzer, Glossary, load_glossary
+from tests.conftest import DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return Analyzer()
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return Analyzer(load_glossary(DATA_DIR / "glossary.toml"), extra_stop_words=["Canada"])
+
+
+def terms(analyzer, text, query=False):
+    return [t.term for t in analyzer.tokens(text, query=query)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("IOM’s footprint", ["iom", "footprint"]),
+        ("IOM's footprint", ["iom", "footprint"]),
+        ("GFMD", ["gfmd"]),
+        ("The Migrations of MIGRANTS", ["migrat", "migrant"]),
+        ("state-led, well-balanced", ["state", "led", "well", "balanc"]),
+        ("", []),
+        ("the and of to it", []),
+        ("émigré Zürich naïve", ["émigré", "zürich", "naïv"]),
+        ("migration\u200bdata", ["migrat", "data"]),
+        ("\u202egovernance\u202c 🙂 🇨🇦", ["govern"]),
+        ("2018 goals", ["2018", "goal"]),
+        ("a b c x y", []),
+    ],
+)
+def test_tokens_without_glossary(plain, text, expected):
+    assert terms(plain, text) == expected
+
+
+def test_surface_words_are_case_folded(plain):
+    assert [t.surface for t in plain.tokens("Canada’s GFMD Approach")] == ["canada", "gfmd", "approach"]
+
+
+def test_acronym_long_forms_become_the_acronym(analyzer):
+    assert terms(analyzer, "the Global Forum on Migration and Development") == ["gfmd"]
+    assert terms(analyzer, "International Organisation for Migration") == ["iom"]
+    assert terms(analyzer, "the Global Migration Group") == ["gmg"]
+    assert terms(analyzer, "Special Representative of the Secretary-General") == ["srsg"]
+    assert terms(analyzer, "the Compact") == terms(analyzer, "the GCM") == ["gcm"]
+
+
+def test_synonyms_share_one_term(analyzer):
+    assert terms(analyzer, "removal") == terms(analyzer, "deportations") == terms(analyzer, "return")
+    assert terms(analyzer, "undocumented") == terms(analyzer, "irregular")
+    assert terms(analyzer, "aid") == terms(analyzer, "donors")
+    assert terms(analyzer, "decision makers") == terms(analyzer, "decision-makers")
+
+
+def test_glossary_does_not_merge_unrelated_words_of_the_statement(analyzer):
+    # Each pair shares a Snowball stem with a glossary word; the glossary must not conflate them.
+    assert terms(analyzer, "informal") != terms(analyzer, "shape")
+    assert terms(analyzer, "governance") != terms(analyzer, "countries")
+    assert terms(analyzer, "well-positioned") != terms(analyzer, "constructive")
+    assert terms(analyzer, "into account") != terms(analyzer, "reporting")
+
+
+def test_chat_words_and_the_speaker_are_dropped_from_questions_only(analyzer):
+    question = "What does Canada think about how many ways to say it?"
+    assert terms(analyzer, question, query=True) == []
+    assert "think" in [t.surface for t in analyzer.tokens("we could think about it")]
+
+
+def test_an_empty_glossary_changes_nothing(plain):
+    assert plain.glossary == Glossary()
+    assert terms(plain, "Global Forum on Migration") == ["global", "forum", "migrat"]
+
+
+def test_missing_glossary_file_is_empty(tmp_path):
+    assert load_glossary(tmp_path / "none.toml") == Glossary()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not = [toml",
+        "[synonyms]\ngroups = [[1, 2]]",
+        "[acronyms]\nGFMD = 'not a list'",
+        "[chat_words]\nwords = ['']",
+    ],
+)
+def test_bad_glossary_is_a_data_error(tmp_path, content):
+    from bot.corpus import DataError
+
+    path = tmp_path / "glossary.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError):
+        load_glossary(path)
