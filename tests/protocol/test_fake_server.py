@@ -63,6 +63,13 @@ class EchoClient(discord.Client):
             await interaction.response.defer(thinking=True)
             await interaction.edit_original_response(content="done later")
 
+        @self.tree.command(name="follow", description="Reply, follow up, edit", guild=self.guild)
+        async def follow(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("first")
+            original = await interaction.original_response()
+            followup = await interaction.followup.send(f"after {original.content}", wait=True)
+            await followup.edit(content="edited follow-up")
+
     async def setup_hook(self) -> None:
         await self.tree.sync(guild=self.guild)
 
@@ -102,7 +109,7 @@ async def test_login_identify_and_guild_sync(harness: tuple[FakeDiscord, EchoCli
     assert identify.d["token"] == server.token
     assert identify.d["intents"] == client.intents.value
     sync = server.requests.select(lambda r: r.route == "guild_commands" and r.method == "PUT")
-    assert [c["name"] for c in sync[0].body] == ["echo", "later"]
+    assert [c["name"] for c in sync[0].body] == ["echo", "later", "follow"]
     echo = sync[0].body[0]
     assert echo["options"][0] == {
         "type": 3,
@@ -147,6 +154,36 @@ async def test_defer_then_edit_original(harness: tuple[FakeDiscord, EchoClient])
     callback = server.requests_for(interaction)[0]
     assert callback.body["type"] == 5
     assert server.message_of(interaction)["content"] == "done later"
+
+
+async def test_followup_and_webhook_edits(harness: tuple[FakeDiscord, EchoClient]) -> None:
+    server, _ = harness
+    interaction = await server.send_slash("follow")
+    edit = await server.wait_for_request(
+        lambda r: (
+            r.route == "webhook_message"
+            and r.method == "PATCH"
+            and r.params.get("token") == interaction.token
+        )
+    )
+    steps = [(r.route, r.method, r.status) for r in server.requests_for(interaction)]
+    assert steps == [
+        ("interaction_callback", "POST", 200),
+        ("webhook_message", "GET", 200),
+        ("followup", "POST", 200),
+        ("webhook_message", "PATCH", 200),
+    ]
+    assert server.requests_for(interaction)[2].query["wait"] == "1"
+    assert server.messages[int(edit.params["message"])]["content"] == "edited follow-up"
+    assert server.message_of(interaction)["content"] == "first"
+
+
+async def test_dm_channel_creation(harness: tuple[FakeDiscord, EchoClient]) -> None:
+    server, client = harness
+    user = server.new_user()
+    channel = await client.http.start_private_message(int(user["id"]))
+    assert channel["type"] == 1
+    assert channel["recipients"][0]["id"] == user["id"]
 
 
 async def test_autocomplete(harness: tuple[FakeDiscord, EchoClient]) -> None:
