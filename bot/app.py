@@ -90,6 +90,8 @@ def use_endpoints(settings: Settings) -> None:
 
 def create_bot(settings: Settings, index: SearchIndex) -> StatementBot:
     use_endpoints(settings)
+    # A text-only bot: the warning that voice needs PyNaCl is noise.
+    discord.VoiceClient.warn_nacl = False
     return StatementBot(settings, index)
 
 
@@ -100,24 +102,30 @@ REJECTED_TOKEN = (
 )
 
 
-async def _login(bot: StatementBot, settings: Settings) -> None:
-    if settings.token is None:
-        raise ConfigError(MISSING_TOKEN)
+async def _login(bot: StatementBot, token: str) -> None:
     try:
-        await bot.login(settings.token)
+        await bot.login(token)
     except discord.LoginFailure:
         raise ConfigError(REJECTED_TOKEN) from None
 
 
+def _token(settings: Settings) -> str:
+    if settings.token is None:
+        raise ConfigError(MISSING_TOKEN)
+    return settings.token
+
+
 async def run_bot(settings: Settings, index: SearchIndex) -> None:
     """Connect and serve until stopped."""
+    token = _token(settings)
     async with create_bot(settings, index) as bot:
-        await _login(bot, settings)
+        await _login(bot, token)
         await bot.connect()
 
 
 async def sync_globally(settings: Settings, index: SearchIndex) -> int:
     """Register the commands for every server (shown within an hour); return the count."""
+    token = _token(settings)
     async with create_bot(settings, index) as bot:
-        await _login(bot, settings)
+        await _login(bot, token)
         return len(await bot.tree.sync())

@@ -8,8 +8,9 @@ paragraphs. InvertedIndexScorer gives the same scores from posting lists held in
 from __future__ import annotations
 
 import math
+from array import array
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
@@ -51,17 +52,9 @@ class RankBM25Scorer:
         return [(i, float(scores[i])) for i in order]
 
 
-@dataclass(frozen=True)
-class _Postings:
-    """The paragraphs one term occurs in and what it adds to each of their scores."""
-
-    paragraphs: IndexArray
-    contributions: FloatArray
-    # What the term adds to a paragraph that lacks it: idf·δ for BM25+, zero otherwise.
-    absent_contribution: float
-
-
-def bm25_idf(document_frequency: dict[str, int], paragraph_count: int, variant: Variant) -> dict:
+def bm25_idf(
+    document_frequency: dict[str, int], paragraph_count: int, variant: Variant
+) -> dict[str, float]:
     """Each term's idf exactly as rank-bm25 computes it (same formula, order and math.log).
 
     Okapi's idf is negative for a term in more than half the paragraphs; rank-bm25 floors those
@@ -87,79 +80,67 @@ class InvertedIndexScorer:
 
     Scores are the same floating-point numbers rank-bm25 produces: each contribution is computed
     with rank-bm25's expression, in its operation order, and added to the running score in query
-    order, so ties and near-ties break the same way. Memory is 12 bytes per (term, paragraph)
-    pair plus one entry per distinct term; the term lists passed in are not kept.
+    order, so ties and near-ties break the same way. The postings of all terms share three flat
+    arrays (12 bytes a posting) so that a term costs one dict entry, not a Python object; the term
+    lists passed in are not kept.
     """
 
     def __init__(self, paragraph_terms: Sequence[Sequence[str]], variant: Variant) -> None:
         self.variant: Variant = variant
         self.paragraph_count = len(paragraph_terms)
-        term_ids: dict[str, int] = {}
-        document_frequency: list[int] = []
-        # One (term id, paragraph, count) triple per distinct term of each paragraph.
-        posting_terms: list[int] = []
-        posting_paragraphs: list[int] = []
-        posting_counts: list[int] = []
-        lengths = np.zeros(self.paragraph_count, dtype=np.int64)
+        self._term_ids: dict[str, int] = {}
+        document_frequency = array("q")
+        # One (term id, paragraph, count) triple per distinct term of each paragraph; typed
+        # arrays, because lists of int objects would take three times the memory while building.
+        posting_terms = array("i")
+        posting_paragraphs = array("i")
+        posting_counts = array("q")
+        lengths = array("q")
         for paragraph, terms in enumerate(paragraph_terms):
-            lengths[paragraph] = len(terms)
-            counts: dict[str, int] = {}
-            for term in terms:
-                counts[term] = counts.get(term, 0) + 1
-            for term, count in counts.items():
-                term_id = term_ids.setdefault(term, len(term_ids))
+            lengths.append(len(terms))
+            for term, count in Counter(terms).items():
+                term_id = self._term_ids.setdefault(term, len(self._term_ids))
                 if term_id == len(document_frequency):
                     document_frequency.append(0)
                 document_frequency[term_id] += 1
                 posting_terms.append(term_id)
                 posting_paragraphs.append(paragraph)
                 posting_counts.append(count)
-        self.average_length = (
-            int(lengths.sum()) / self.paragraph_count if self.paragraph_count else 0.0
+        doc_len = np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, np.int64)
+        self.average_length = int(doc_len.sum()) / self.paragraph_count if lengths else 0.0
+        idf = bm25_idf(
+            dict(zip(self._term_ids, document_frequency, strict=True)),
+            self.paragraph_count,
+            variant,
         )
-        self.idf = bm25_idf(
-            dict(zip(term_ids, document_frequency, strict=True)), self.paragraph_count, variant
+        self._idf: FloatArray = np.array(list(idf.values()), dtype=np.float64)
+        terms_of_postings = np.frombuffer(posting_terms, dtype=np.int32)
+        if len(terms_of_postings) == 0:
+            # No paragraph has a term, so nothing matches (rank-bm25 would divide by zero).
+            self._bounds = np.zeros(1, dtype=np.int64)
+            self._paragraphs: IndexArray = np.zeros(0, dtype=np.int32)
+            self._contributions: FloatArray = np.zeros(0)
+            self._absent_contribution: FloatArray = np.zeros(0)
+            return
+        contributions = self._contributions_of(
+            self._idf[terms_of_postings],
+            np.frombuffer(posting_counts, dtype=np.int64),
+            doc_len[np.frombuffer(posting_paragraphs, dtype=np.int32)],
         )
-        self._postings = self._build_postings(
-            term_ids,
-            np.array(posting_terms, dtype=np.int32),
-            np.array(posting_paragraphs, dtype=np.int32),
-            np.array(posting_counts, dtype=np.int64),
-            lengths,
+        # What each term adds to a paragraph that lacks it: idf·δ for BM25+, zero otherwise.
+        self._absent_contribution = self._contributions_of(
+            self._idf, np.zeros(len(self._idf), np.int64), doc_len[:1]
         )
-
-    def _build_postings(
-        self,
-        term_ids: dict[str, int],
-        posting_terms: IndexArray,
-        posting_paragraphs: IndexArray,
-        posting_counts: npt.NDArray[np.int64],
-        lengths: npt.NDArray[np.int64],
-    ) -> dict[str, _Postings]:
-        if not term_ids or self.average_length == 0:
-            # Nothing can match (rank-bm25 would divide by a zero average length).
-            return {}
-        idf_by_id = np.array(list(self.idf.values()), dtype=np.float64)
-        contributions = self._contributions(
-            idf_by_id[posting_terms], posting_counts, lengths[posting_paragraphs]
-        )
-        absent = self._contributions(idf_by_id, np.zeros(len(idf_by_id), np.int64), lengths[:1])
         # Group the postings by term; a stable sort keeps each term's paragraphs in order.
-        order = np.argsort(posting_terms, kind="stable")
-        paragraphs = posting_paragraphs[order]
-        contributions = contributions[order]
-        bounds = np.zeros(len(term_ids) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(posting_terms, minlength=len(term_ids)), out=bounds[1:])
-        return {
-            term: _Postings(
-                paragraphs[bounds[i] : bounds[i + 1]],
-                contributions[bounds[i] : bounds[i + 1]],
-                float(absent[i]),
-            )
-            for term, i in term_ids.items()
-        }
+        order = np.argsort(terms_of_postings, kind="stable")
+        self._paragraphs = np.frombuffer(posting_paragraphs, dtype=np.int32)[order]
+        self._contributions = contributions[order]
+        self._bounds = np.zeros(len(self._term_ids) + 1, dtype=np.int64)
+        np.cumsum(
+            np.bincount(terms_of_postings, minlength=len(self._term_ids)), out=self._bounds[1:]
+        )
 
-    def _contributions(
+    def _contributions_of(
         self,
         idf: FloatArray,
         counts: npt.NDArray[np.int64],
@@ -171,24 +152,40 @@ class InvertedIndexScorer:
         if self.variant == "okapi":
             return idf * (q_freq * (k1 + 1) / (q_freq + k1 * (1 - b + b * doc_len / avgdl)))
         if self.variant == "plus":
-            return idf * (delta + (q_freq * (k1 + 1)) / (k1 * (1 - b + b * doc_len / avgdl) + q_freq))
+            return idf * (
+                delta + (q_freq * (k1 + 1)) / (k1 * (1 - b + b * doc_len / avgdl) + q_freq)
+            )
         ctd = q_freq / (1 - b + b * doc_len / avgdl)
         return idf * q_freq * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+
+    def idf(self, term: str) -> float:
+        """The term's idf; 0 for a term in no paragraph, as rank-bm25's idf.get(q) or 0."""
+        term_id = self._term_ids.get(term)
+        return 0.0 if term_id is None else float(self._idf[term_id])
+
+    @property
+    def posting_count(self) -> int:
+        return len(self._paragraphs)
 
     def scores(self, terms: Sequence[str]) -> FloatArray:
         """Every paragraph's score, as rank-bm25's get_scores returns it."""
         scores = np.zeros(self.paragraph_count)
         for term in terms:
-            postings = self._postings.get(term)
-            if postings is None:
+            term_id = self._term_ids.get(term)
+            if term_id is None:
                 continue
-            if postings.absent_contribution:
-                # Add each paragraph's own term to its score, as rank-bm25 does, not a difference.
-                with_term = scores[postings.paragraphs]
-                scores += postings.absent_contribution
-                scores[postings.paragraphs] = with_term + postings.contributions
+            start, end = self._bounds[term_id], self._bounds[term_id + 1]
+            paragraphs = self._paragraphs[start:end]
+            contributions = self._contributions[start:end]
+            absent = self._absent_contribution[term_id]
+            if absent:
+                # Each paragraph adds its own contribution to its running score, as in rank-bm25;
+                # adding a difference to a shared offset would round differently.
+                with_term = scores[paragraphs]
+                scores += absent
+                scores[paragraphs] = with_term + contributions
             else:
-                scores[postings.paragraphs] += postings.contributions
+                scores[paragraphs] += contributions
         return scores
 
     def top(self, terms: list[str], k: int) -> list[tuple[int, float]]:

@@ -49,7 +49,9 @@ def shorten(text: str, limit: int) -> str:
 def reference(paragraph: Paragraph, corpus: Corpus) -> str:
     """ "¶5", or "Canada, GCM Panel 4 ¶5" when several documents are loaded."""
     if corpus.multi_document:
-        return f"{shorten(paragraph.document.short_title, DOCUMENT_NAME_CHARS)} {paragraph.reference}"
+        return (
+            f"{shorten(paragraph.document.short_title, DOCUMENT_NAME_CHARS)} {paragraph.reference}"
+        )
     return paragraph.reference
 
 

@@ -94,8 +94,7 @@ class StatementView(discord.ui.View):
     @discord.ui.button(label="Other match", style=discord.ButtonStyle.primary)
     async def other_match(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         assert self.answer is not None
-        if self.paragraph is None:
-            self.hit_index = (self.hit_index + 1) % len(self.answer.hits)
+        self.hit_index = (self.hit_index + 1) % len(self.answer.hits)
         self.paragraph = None
         await self._show(interaction)
 

@@ -61,7 +61,11 @@ def test_the_token_never_shows_in_repr_or_str():
         ("DISCORD_GUILD_ID", "12", "DISCORD_GUILD_ID must be a server ID"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of"),
         ("DISCORD_API_URL", "discord.com/api", "DISCORD_API_URL must be a http:// or https:// URL"),
-        ("DISCORD_GATEWAY_URL", "http://127.0.0.1/gw", "DISCORD_GATEWAY_URL must be a ws:// or wss:// URL"),
+        (
+            "DISCORD_GATEWAY_URL",
+            "http://127.0.0.1/gw",
+            "DISCORD_GATEWAY_URL must be a ws:// or wss:// URL",
+        ),
     ],
 )
 def test_each_bad_value_is_one_line_naming_the_key(key, value, message):
@@ -78,5 +82,12 @@ def test_blank_values_mean_unset():
 
 def test_env_example_documents_every_key():
     example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
-    for key in ("DISCORD_TOKEN", "DISCORD_GUILD_ID", "DATA_DIR", "LOG_LEVEL", "DISCORD_API_URL", "DISCORD_GATEWAY_URL"):
+    for key in (
+        "DISCORD_TOKEN",
+        "DISCORD_GUILD_ID",
+        "DATA_DIR",
+        "LOG_LEVEL",
+        "DISCORD_API_URL",
+        "DISCORD_GATEWAY_URL",
+    ):
         assert f"{key}=" in example

@@ -47,7 +47,10 @@ def test_sentence_counts_and_dr_koser_does_not_end_a_sentence(document):
     ("text", "expected"),
     [
         ("One. Two? Three!", ("One.", "Two?", "Three!")),
-        ("Mr. Smith met Ms. Jones. Then they left.", ("Mr. Smith met Ms. Jones.", "Then they left.")),
+        (
+            "Mr. Smith met Ms. Jones. Then they left.",
+            ("Mr. Smith met Ms. Jones.", "Then they left."),
+        ),
         ("It said “Go.” Then silence.", ("It said “Go.”", "Then silence.")),
         ("No full stop at the end", ("No full stop at the end",)),
         ("See e.g. the annex. Done.", ("See e.g. the annex.", "Done.")),

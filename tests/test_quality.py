@@ -17,13 +17,23 @@ def dev_table(index, request):
     questions = load_questions(DEV)
     table = by_kind(questions, bot_outcome(index))
     request.config.stash.setdefault("quality_reports", []).append(
-        format_table("dev questions — ours (naive baseline)", table, by_kind(questions, baseline_outcome(index)))
+        format_table(
+            "dev questions — ours (naive baseline)",
+            table,
+            by_kind(questions, baseline_outcome(index)),
+        )
     )
     return table
 
 
 def test_dev_set_covers_every_kind():
-    assert {q.kind for q in load_questions(DEV)} == {"keyword", "paraphrase", "acronym", "messy", "out_of_scope"}
+    assert {q.kind for q in load_questions(DEV)} == {
+        "keyword",
+        "paraphrase",
+        "acronym",
+        "messy",
+        "out_of_scope",
+    }
 
 
 def test_answer_accuracy_floor(dev_table):

@@ -29,8 +29,12 @@ def hostile_index(tmp_path_factory):
     long_sentence = " ".join(["@everyone **migration** governance `data` _x_"] * 400) + "."
     paragraphs = [long_sentence, *(f"{n} about migration governance data." for n in NASTY)] * 3
     heading = "A" * 110
-    (folder / ("x" * 150 + ".txt")).write_text(heading + "\n\n" + "\n\n".join(paragraphs), encoding="utf-8")
-    (folder / "second.txt").write_text("Heading\n\nMigration governance data paragraph.", encoding="utf-8")
+    (folder / ("x" * 150 + ".txt")).write_text(
+        heading + "\n\n" + "\n\n".join(paragraphs), encoding="utf-8"
+    )
+    (folder / "second.txt").write_text(
+        "Heading\n\nMigration governance data paragraph.", encoding="utf-8"
+    )
     (folder / ("x" * 150 + ".json")).write_text('{"title": "' + "T" * 3000 + '"}', encoding="utf-8")
     return load_index(folder)
 
@@ -40,7 +44,10 @@ def test_answer_quotes_the_paragraph_with_reference_and_bold_sentence(index):
     embed = embeds.answer_embed(answer, index.corpus)
     assert embed.title.startswith("¶5 · PANEL 4: Summary Panel")
     assert embed.description.startswith("> ")
-    assert "**There has been some discussion regarding the GFMD over the past two days.**" in embed.description
+    assert (
+        "**There has been some discussion regarding the GFMD over the past two days.**"
+        in embed.description
+    )
     assert "Searched for: gfmd" in embed.footer.text
     assert_embed_within_limits(embed)
 
@@ -65,7 +72,10 @@ def test_not_addressed_names_the_words_and_offers_a_possibly_related_paragraph(i
 
 def test_correction_is_shown(index):
     answer = index.search("goverance")
-    assert "governance (you typed “goverance”)" in embeds.answer_embed(answer, index.corpus).footer.text
+    assert (
+        "governance (you typed “goverance”)"
+        in embeds.answer_embed(answer, index.corpus).footer.text
+    )
     assert "governance (you typed “goverance”)" in render.answer_text(answer, index.corpus)
 
 
@@ -94,7 +104,9 @@ def test_escape_neutralises_markdown_and_mentions():
     assert "\\`y\\`" in escaped and "\\|\\|z\\|\\|" in escaped
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(question=st.text(max_size=300))
 def test_any_question_renders_within_limits(index, question):
     answer = index.search(question)

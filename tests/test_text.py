@@ -42,7 +42,11 @@ def test_tokens_without_glossary(plain, text, expected):
 
 
 def test_surface_words_are_case_folded(plain):
-    assert [t.surface for t in plain.tokens("Canada’s GFMD Approach")] == ["canada", "gfmd", "approach"]
+    assert [t.surface for t in plain.tokens("Canada’s GFMD Approach")] == [
+        "canada",
+        "gfmd",
+        "approach",
+    ]
 
 
 def test_acronym_long_forms_become_the_acronym(analyzer):
@@ -54,7 +58,9 @@ def test_acronym_long_forms_become_the_acronym(analyzer):
 
 
 def test_synonyms_share_one_term(analyzer):
-    assert terms(analyzer, "removal") == terms(analyzer, "deportations") == terms(analyzer, "return")
+    assert (
+        terms(analyzer, "removal") == terms(analyzer, "deportations") == terms(analyzer, "return")
+    )
     assert terms(analyzer, "undocumented") == terms(analyzer, "irregular")
     assert terms(analyzer, "aid") == terms(analyzer, "donors")
     assert terms(analyzer, "decision makers") == terms(analyzer, "decision-makers")

@@ -1,0 +1,131 @@
+"""The command line as a user runs it: a subprocess, in a folder without a .env."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import DATA_DIR
+
+
+def run(*args, stdin="", env=None, cwd):
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DISCORD_", "DATA_DIR", "LOG_LEVEL"))
+    }
+    environment["DATA_DIR"] = str(DATA_DIR)
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def cwd(tmp_path):
+    return tmp_path
+
+
+def test_ask_json_answers_the_gfmd_question_from_paragraph_five(cwd):
+    result = run("ask", "--json", "What does Canada think of the GFMD?", cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["question"] == "What does Canada think of the GFMD?"
+    assert data["answered"] is True
+    assert data["missing_terms"] == []
+    first = data["results"][0]
+    assert first["paragraph"] == 5
+    assert first["reference"] == "¶5"
+    assert first["section"] == "PANEL 4: Summary Panel"
+    assert first["document"] == "canada-gcm-panel-4-summary"
+    assert first["sentence"] in first["text"]
+    assert isinstance(first["score"], float)
+
+
+def test_ask_json_reads_one_question_per_line(cwd):
+    result = run(
+        "ask", "--json", stdin="who should lead on migration data?\n\nclimate change?\n", cwd=cwd
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["answered"] for line in lines] == [True, False]
+    assert lines[0]["results"][0]["paragraph"] == 6
+    assert lines[1]["missing_terms"] == ["climate", "change"]
+
+
+def test_ask_text_and_a_too_long_question(cwd):
+    assert "¶4" in run("ask", "national migration governance", cwd=cwd).stdout
+    result = run("ask", "x " * 400, cwd=cwd)
+    assert result.returncode == 0
+    assert "Questions can be up to 300 characters" in result.stdout
+
+
+def test_without_a_token_the_default_is_the_terminal_chat(cwd):
+    result = run(stdin="What does Canada think of the GFMD?\n", cwd=cwd)
+    assert result.returncode == 0
+    assert result.stderr.strip().count("\n") == 0 and "DISCORD_TOKEN is not set" in result.stderr
+    assert result.stdout.startswith("¶5 · PANEL 4: Summary Panel")
+
+
+def test_piped_chat_answers_each_line_and_stops_at_eof(cwd):
+    result = run("chat", stdin="¶2\nsections\niom?\n", cwd=cwd)
+    assert result.returncode == 0
+    replies = result.stdout.strip().split("\n\n")
+    assert replies[0].startswith("¶2 · ")
+    assert replies[1].startswith("Canada's statement")
+    assert replies[2].startswith("¶6 · ")
+
+
+def test_paragraph_and_sections(cwd):
+    assert run("paragraph", "6", cwd=cwd).stdout.startswith("¶6 · PANEL 4: Summary Panel")
+    assert "there is no ¶9" in run("paragraph", "9", cwd=cwd).stdout
+    contents = run("sections", cwd=cwd).stdout
+    assert "PANEL 4: Summary Panel" in contents
+    assert all(f"¶{n} " in contents for n in range(1, 7))
+
+
+def test_check_reports_one_document_and_six_paragraphs(cwd):
+    result = run("check", cwd=cwd)
+    assert result.returncode == 0
+    assert result.stdout.startswith("ok: 1 document, 6 paragraphs")
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ({"DATA_DIR": "/nonexistent/statements"}, ("check",), "does not exist"),
+        ({"DISCORD_GUILD_ID": "abc"}, ("check",), "DISCORD_GUILD_ID must be a server ID"),
+        ({"DISCORD_TOKEN": "nope"}, (), "does not look like a bot token"),
+        ({"LOG_LEVEL": "chatty"}, ("ask", "x"), "LOG_LEVEL must be one of"),
+        ({}, ("run",), "DISCORD_TOKEN is not set"),
+        ({}, ("sync",), "DISCORD_TOKEN is not set"),
+    ],
+)
+def test_startup_errors_are_one_line_and_exit_2(cwd, env, args, message):
+    result = run(*args, env=env, cwd=cwd)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_data_file_exits_2_with_one_line(cwd, write_statement):
+    folder = write_statement(b"\xff\xfe not utf-8")
+    result = run("check", env={"DATA_DIR": str(folder)}, cwd=cwd)
+    assert result.returncode == 2
+    assert "not UTF-8" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_dotenv_in_the_working_folder_is_read(cwd):
+    (cwd / ".env").write_text("DISCORD_GUILD_ID=not-a-number\n")
+    result = run("check", cwd=cwd)
+    assert result.returncode == 2 and "DISCORD_GUILD_ID" in result.stderr
