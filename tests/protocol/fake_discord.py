@@ -936,10 +936,35 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", state.payload)
         return state
 
+    async def barrier(self, *, timeout: float = 5.0) -> None:
+        """Return once the client has worked through what it was doing when this was called.
+
+        A round trip through the client (an autocomplete it must answer) runs after whatever
+        the client's event loop had ready before it, such as the HTTP response that carried
+        a sent message, after which discord.py registers that message's buttons.
+        """
+        for command in [*self.global_commands, *itertools.chain(*self.guild_commands.values())]:
+            for option in command.get("options") or []:
+                if option.get("autocomplete"):
+                    state = self.slash_payload(
+                        command["name"], {option["name"]: ""}, focused=option["name"]
+                    )
+                    await self.dispatch("INTERACTION_CREATE", state.payload)
+                    await self.wait_for_answer(state, timeout=timeout)
+                    return
+        raise RuntimeError("barrier() needs a synced command with an autocomplete option")
+
     async def click_button(
-        self, message: JSON, custom_id: str, *, user: JSON | None = None
+        self, message: JSON, custom_id: str, *, user: JSON | None = None, settle: bool = True
     ) -> InteractionState:
-        """Dispatch a button click on ``message`` (its current stored version)."""
+        """Dispatch a button click on ``message`` (its current stored version).
+
+        discord.py registers a message's buttons only after it has read the HTTP response that
+        created the message, which can come after a click sent at once; a person cannot click
+        that fast, so by default the click waits for a ``barrier()`` first.
+        """
+        if settle:
+            await self.barrier()
         current = self.messages.get(int(message["id"]), message)
         found = [b for b in buttons(current) if b.get("custom_id") == custom_id]
         if not found:

@@ -304,10 +304,12 @@ def _reply_to(message: JSON) -> Callable[[RecordedRequest], bool]:
     return matches
 
 
-async def test_mention_is_answered_as_a_reply(fake: FakeDiscord, bot: BotProcess) -> None:
-    mention = await fake.send_user_message(
-        f"<@{fake.application_id}> who should lead on migration data?"
-    )
+@pytest.mark.parametrize("form", ["<@{id}> {q}", "<@!{id}> {q}", "{q} <@{id}>"])
+async def test_mention_is_answered_as_a_reply(
+    fake: FakeDiscord, bot: BotProcess, form: str
+) -> None:
+    question = "who should lead on migration data?"
+    mention = await fake.send_user_message(form.format(id=fake.application_id, q=question))
     reply = await fake.wait_for_request(_reply_to(mention))
     assert reply.ok
     assert reply.params["channel"] == str(fake.channel_id)
@@ -322,6 +324,17 @@ async def test_direct_message_is_answered(fake: FakeDiscord, bot: BotProcess) ->
     assert reply.ok
     assert reply.params["channel"] == dm["channel_id"]
     assert quoted_paragraph(reply.body) == 5
+
+
+async def test_buttons_work_in_direct_messages(fake: FakeDiscord, bot: BotProcess) -> None:
+    user = fake.new_user()
+    dm = await fake.send_user_message("What does Canada think of the GFMD?", author=user, dm=True)
+    reply = await fake.wait_for_request(_reply_to(dm))
+    message = reply.response
+    click = await fake.click_button(message, button(message, emoji=NEXT), user=user)
+    update = await fake.wait_for_answer(click)
+    assert update.body["type"] == 7
+    assert quoted_paragraph(answer_body(update)) == 6
 
 
 @pytest.mark.parametrize(
