@@ -7,6 +7,7 @@ the suite pays the start-up cost a handful of times rather than once per test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -146,6 +147,8 @@ async def start_serving_bot(server: FakeDiscord) -> BotProcess:
     done, _ = await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
     if exited in done:
         waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, AssertionError):
+            await waiting
         await asyncio.gather(*bot._readers)
         raise AssertionError(
             f"the bot exited with {bot.process.returncode} before serving:\n"
