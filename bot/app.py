@@ -13,6 +13,7 @@ from bot import embeds, render
 from bot.cog import StatementCog, UserFacingError
 from bot.config import ConfigError, Settings
 from bot.search import SearchIndex
+from bot.views import BrowseButton
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class StatementBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.add_cog(StatementCog(self, self.index))
+        self.add_dynamic_items(BrowseButton)
         if self.settings.guild_id is not None:
             # Guild commands update at once; global ones only on request (`python -m bot sync`).
             guild = discord.Object(self.settings.guild_id)
@@ -90,8 +92,9 @@ def use_endpoints(settings: Settings) -> None:
 
 def create_bot(settings: Settings, index: SearchIndex) -> StatementBot:
     use_endpoints(settings)
-    # A text-only bot: the warning that voice needs PyNaCl is noise.
+    # A text-only bot: warnings that voice needs PyNaCl and davey are noise.
     discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     return StatementBot(settings, index)
 
 

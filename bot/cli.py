@@ -121,15 +121,18 @@ def check(settings: Settings, index: SearchIndex) -> str:
     return "\n".join(lines)
 
 
+def setup_logging(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-8s %(name)s: %(message)s")
+    # Its INFO lines ("logging in using static token") say nothing we do not log ourselves.
+    logging.getLogger("discord.client").setLevel(max(level, logging.WARNING))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
         command = args.command or ("run" if settings.token else "chat")
-        logging.basicConfig(
-            level=settings.log_level_number if command in {"run", "sync"} else logging.WARNING,
-            format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
-        )
+        setup_logging(settings.log_level_number if command in {"run", "sync"} else logging.WARNING)
         index = load_index(settings.data_dir)
         if args.command is None and command == "chat":
             print(

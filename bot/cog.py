@@ -12,9 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds, render
+from bot.corpus import Paragraph
 from bot.outline import Outline
 from bot.search import MAX_QUESTION_CHARS, QuestionTooLongError, SearchIndex, clean_question
-from bot.views import StatementView
+from bot.views import Browse
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class StatementCog(commands.Cog, name="Statement"):
 
     async def answer(
         self, question: str, owner_id: int
-    ) -> tuple[discord.Embed, StatementView | None]:
+    ) -> tuple[discord.Embed, discord.ui.View | None]:
         """The reply to a question, from any front: slash command, menu or mention."""
         started = time.perf_counter()
         try:
@@ -89,25 +90,24 @@ class StatementCog(commands.Cog, name="Statement"):
             len(answer.hits),
             answer.answered,
         )
-        view = StatementView(self.corpus, owner_id, answer=answer)
-        return embeds.answer_embed(answer, self.corpus), view if view.useful else None
+        browse = Browse.for_answer(answer, self.corpus, owner_id)
+        view = browse.view(self.corpus) if browse else None
+        return embeds.answer_embed(answer, self.corpus), view
 
     @staticmethod
     async def send(
         interaction: discord.Interaction,
         embed: discord.Embed,
-        view: StatementView | None,
+        view: discord.ui.View | None,
         *,
         ephemeral: bool = False,
     ) -> None:
-        if view is None:
-            await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
-            return
-        response = await interaction.response.send_message(
-            embed=embed, view=view, ephemeral=ephemeral
+        await interaction.response.send_message(
+            embed=embed, view=view or discord.utils.MISSING, ephemeral=ephemeral
         )
-        if isinstance(response.resource, discord.InteractionMessage):
-            view.message = response.resource
+
+    def paragraph_view(self, paragraph: Paragraph, owner_id: int) -> discord.ui.View:
+        return Browse.for_paragraph(paragraph, self.corpus, owner_id).view(self.corpus)
 
     @app_commands.command(
         name="ask",
@@ -145,7 +145,7 @@ class StatementCog(commands.Cog, name="Statement"):
                 embed=embeds.section_embed(entry.document, self.corpus)
             )
             return
-        view = StatementView(self.corpus, interaction.user.id, paragraph=entry.paragraph)
+        view = self.paragraph_view(entry.paragraph, interaction.user.id)
         await self.send(interaction, embeds.paragraph_embed(entry.paragraph, self.corpus), view)
 
     @section.autocomplete("query")
@@ -172,7 +172,7 @@ class StatementCog(commands.Cog, name="Statement"):
         paragraph = chosen.paragraph(number)
         if paragraph is None:
             raise UserFacingError(render.paragraph_out_of_range(number, chosen))
-        view = StatementView(self.corpus, interaction.user.id, paragraph=paragraph)
+        view = self.paragraph_view(paragraph, interaction.user.id)
         await self.send(interaction, embeds.paragraph_embed(paragraph, self.corpus), view)
 
     @paragraph.autocomplete("document")
@@ -222,7 +222,7 @@ class StatementCog(commands.Cog, name="Statement"):
         if not is_direct and me not in message.mentions:
             return
         question = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
-        view: StatementView | None = None
+        view: discord.ui.View | None = None
         try:
             if (error := self.cooldown.hit(message.author.id)) is not None:
                 raise UserFacingError(render.COOLDOWN.format(seconds=max(error.retry_after, 1)))
@@ -232,6 +232,4 @@ class StatementCog(commands.Cog, name="Statement"):
         except Exception:
             log.exception("failed to answer a message")
             embed = embeds.error_embed(render.FAILURE)
-        sent = await message.reply(embed=embed, view=view or discord.utils.MISSING)
-        if view is not None:
-            view.message = sent
+        await message.reply(embed=embed, view=view or discord.utils.MISSING)

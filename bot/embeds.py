@@ -6,7 +6,7 @@ import discord
 
 from bot import render
 from bot.corpus import Corpus, Document, Paragraph
-from bot.search import Answer, Hit
+from bot.search import Answer
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 MESSAGE_CHARS = 2000
@@ -55,10 +55,9 @@ def _title(text: str) -> str:
     return render.shorten(escape(text), EMBED_TITLE_CHARS)
 
 
-def _hit_lines(hits: list[Hit], corpus: Corpus) -> str:
+def _snippet_lines(paragraphs: list[Paragraph], corpus: Corpus) -> str:
     lines = [
-        f"**{escape(render.reference(h.paragraph, corpus))}** {escape(render.snippet(h.paragraph))}"
-        for h in hits
+        f"**{escape(render.reference(p, corpus))}** {escape(render.snippet(p))}" for p in paragraphs
     ]
     return render.shorten("\n".join(lines), EMBED_FIELD_VALUE_CHARS)
 
@@ -76,6 +75,16 @@ def paragraph_embed(
     return embed
 
 
+def match_embed(
+    paragraph: Paragraph, sentence: int, others: list[Paragraph], corpus: Corpus
+) -> discord.Embed:
+    """A match in full with its answer sentence in bold; the other matches as snippets."""
+    embed = paragraph_embed(paragraph, corpus, emphasis=sentence)
+    if others:
+        embed.add_field(name="Also relevant", value=_snippet_lines(others, corpus), inline=False)
+    return embed
+
+
 def answer_embed(answer: Answer, corpus: Corpus, shown: int = 0) -> discord.Embed:
     """The answer to a question: hit number `shown` in full, the others as snippets."""
     if not answer.searched and not answer.missing:
@@ -88,14 +97,14 @@ def answer_embed(answer: Answer, corpus: Corpus, shown: int = 0) -> discord.Embe
         )
         if answer.hits:
             embed.add_field(
-                name="Possibly related", value=_hit_lines([answer.hits[0]], corpus), inline=False
+                name="Possibly related",
+                value=_snippet_lines([answer.hits[0].paragraph], corpus),
+                inline=False,
             )
     else:
         hit = answer.hits[shown % len(answer.hits)]
-        embed = paragraph_embed(hit.paragraph, corpus, emphasis=hit.sentence_index)
-        others = render.other_hits(answer, hit)
-        if others:
-            embed.add_field(name="Also relevant", value=_hit_lines(others, corpus), inline=False)
+        others = [h.paragraph for h in render.other_hits(answer, hit)]
+        embed = match_embed(hit.paragraph, hit.sentence_index, others, corpus)
     note = render.search_note(answer)
     document = answer.hits[0].paragraph.document.title if answer.hits else ""
     embed.set_footer(text=_footer(" · ".join(part for part in (note, document) if part)))

@@ -15,7 +15,7 @@ from bot import render
 from bot.app import StatementTree, create_bot
 from bot.cog import COOLDOWN_RATE, StatementCog, UserFacingError
 from bot.config import Settings
-from bot.views import StatementView
+from bot.views import Browse, BrowseButton
 from tests.limits import assert_embed_within_limits
 
 
@@ -117,7 +117,7 @@ async def test_ask_replies_with_the_paragraph_and_buttons(cog):
     kwargs = sent(interaction)
     assert kwargs["embed"].title.startswith("¶5")
     assert kwargs["ephemeral"] is False
-    assert isinstance(kwargs["view"], StatementView)
+    assert [b.label for b in buttons(kwargs["view"])] == ["¶4", "¶6"]
     assert_embed_within_limits(kwargs["embed"])
 
 
@@ -134,7 +134,7 @@ async def test_ask_not_addressed_has_no_buttons(cog):
     await cog.ask.callback(cog, interaction, question="best hockey team?")
     kwargs = sent(interaction)
     assert kwargs["embed"].title == "Not addressed in the statement"
-    assert "view" not in kwargs
+    assert kwargs["view"] is discord.utils.MISSING
 
 
 async def test_ask_too_long_is_a_user_facing_error(cog):
@@ -243,40 +243,87 @@ async def test_cooldown_message(bot):
     assert "try again in 12 s" in sent(interaction)["embed"].description
 
 
-# Buttons.
+# Buttons: their state travels in the custom id.
 
 
-async def test_buttons_step_paragraphs_and_cycle_matches(cog):
-    answer = cog.index.search("integration and reintegration, data collection")
-    view = StatementView(cog.corpus, owner_id=42, answer=answer)
-    first = answer.hits[0].paragraph.number
-    assert first == 4 and len(answer.hits) >= 2
-    interaction = make_interaction()
-    await view.next_paragraph.callback(interaction)
-    embed = interaction.response.edit_message.await_args.kwargs["embed"]
-    assert embed.title.startswith(f"¶{first + 1}")
+def buttons(view: discord.ui.View) -> list[discord.ui.Button]:
+    return [dynamic.item for dynamic in view.children]
+
+
+async def click(bot, button: BrowseButton, user_id: int = 42, footer: str = "Searched for: x"):
+    """Receive a click the way discord.py does: rebuild the button from its custom id alone."""
+    match = BrowseButton.__discord_ui_compiled_template__.fullmatch(button.custom_id)
+    rebuilt = await BrowseButton.from_custom_id(make_interaction(user_id), button, match)
+    interaction = make_interaction(user_id)
+    interaction.client = bot
+    interaction.message = create_autospec(discord.Message, instance=True)
+    interaction.message.embeds = [discord.Embed().set_footer(text=footer)]
+    if await rebuilt.interaction_check(interaction):
+        await rebuilt.callback(interaction)
+    return interaction
+
+
+def test_browse_state_round_trips_within_100_characters():
+    state = Browse(
+        owner_id=2**63 - 1,
+        matches=((12, 9999, 14), (3, 1, 0), (0, 40, 2)),
+        match=2,
+        paragraph=(12, 9998),
+    )
+    assert Browse.decode(state.encode()) == state
+    assert len("sb:m:" + state.encode()) <= 100
+    assert Browse.decode(Browse(owner_id=1, paragraph=(0, 3)).encode()) == Browse(
+        owner_id=1, paragraph=(0, 3)
+    )
+    with pytest.raises(ValueError, match="not a browse state"):
+        Browse.decode("1:x:0:")
+
+
+async def test_buttons_step_paragraphs_and_cycle_matches(bot, index):
+    answer = index.search("integration and reintegration, data collection")
+    assert answer.hits[0].paragraph.number == 4 and len(answer.hits) >= 2
+    view = Browse.for_answer(answer, index.corpus, owner_id=42).view(index.corpus)
+    previous, other, following = buttons(view)
+    assert (previous.label, following.label) == ("¶3", "¶5")
+    interaction = await click(bot, following)
+    kwargs = interaction.response.edit_message.await_args.kwargs
+    assert kwargs["embed"].title.startswith("¶5")
+    assert kwargs["embed"].footer.text == "Searched for: x"
+    # Each "Other match" shows the match its label names, round to the best one again.
+    view = kwargs["view"]
     for expected in [*answer.hits[1:], answer.hits[0]]:
-        label = view.other_match.label
-        interaction = make_interaction()
-        await view.other_match.callback(interaction)
-        embed = interaction.response.edit_message.await_args.kwargs["embed"]
-        assert embed.title.startswith(expected.paragraph.reference)
-        assert label == f"Other match: {expected.paragraph.reference}"
+        other = next(b for b in buttons(view) if b.label.startswith("Other match"))
+        assert other.label == f"Other match: {expected.paragraph.reference}"
+        interaction = await click(bot, other)
+        kwargs = interaction.response.edit_message.await_args.kwargs
+        assert kwargs["embed"].title.startswith(expected.paragraph.reference)
+        assert f"**{expected.sentence[:20]}" in kwargs["embed"].description
+        view = kwargs["view"]
 
 
-async def test_buttons_disable_at_the_edges(cog):
-    first = StatementView(cog.corpus, owner_id=1, paragraph=cog.corpus.documents[0].paragraphs[0])
-    last = StatementView(cog.corpus, owner_id=1, paragraph=cog.corpus.documents[0].paragraphs[-1])
-    assert first.previous_paragraph.disabled and not first.next_paragraph.disabled
-    assert last.next_paragraph.disabled and not last.previous_paragraph.disabled
-    assert first.other_match not in first.children
+async def test_buttons_disable_at_the_edges(index):
+    corpus = index.corpus
+    first = Browse.for_paragraph(corpus.paragraphs[0], corpus, owner_id=1).view(corpus)
+    last = Browse.for_paragraph(corpus.paragraphs[-1], corpus, owner_id=1).view(corpus)
+    assert [b.disabled for b in buttons(first)] == [True, False]
+    assert [b.disabled for b in buttons(last)] == [False, True]
+    assert len({b.custom_id for b in buttons(first)}) == 2
 
 
-async def test_only_the_asker_turns_the_pages(cog):
-    view = StatementView(cog.corpus, owner_id=1, paragraph=cog.corpus.documents[0].paragraphs[0])
-    stranger = make_interaction(user_id=2)
-    assert await view.interaction_check(stranger) is False
-    assert sent(stranger)["ephemeral"] is True
+async def test_only_the_asker_turns_the_pages(bot, index):
+    view = Browse.for_paragraph(index.corpus.paragraphs[0], index.corpus, owner_id=1).view(
+        index.corpus
+    )
+    interaction = await click(bot, buttons(view)[1], user_id=2)
+    assert sent(interaction)["ephemeral"] is True
+    interaction.response.edit_message.assert_not_awaited()
+
+
+async def test_a_button_from_older_data_says_so(bot):
+    stale = BrowseButton(">", Browse(owner_id=42, paragraph=(0, 60)))
+    interaction = await click(bot, stale.item)
+    assert sent(interaction)["ephemeral"] is True
+    assert "older version" in interaction.response.send_message.await_args.args[0]
 
 
 # Mentions and direct messages.
