@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from rapidfuzz.distance import OSA
 
 from bot.corpus import Corpus, Paragraph, load_corpus
 from bot.ranking import Variant, make_scorer
-from bot.text import Analyzer, Token, load_glossary
+from bot.text import WORD, Analyzer, Token, load_glossary
 
 MAX_QUESTION_CHARS = 300
 GLOSSARY_FILE = "glossary.toml"
@@ -24,6 +25,7 @@ DEFAULT_LIMIT = 3
 # A word is corrected only to a near-identical word of the statement: one edit in seven letters.
 TYPO_MIN_SIMILARITY = 0.85
 TYPO_MIN_LENGTH = 5
+INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 # Abstain when the words the statement lacks outweigh the ones it has (each weighted by rarity).
 MISSING_TO_FOUND_MAX_RATIO = 1.0
 # A sentence that refers back ("It can…", "its network") borrows part of its antecedent's words.
@@ -104,7 +106,7 @@ class SearchIndex:
         self._scorer = make_scorer(paragraph_terms, variant)
         self._document_frequency = Counter(t for terms in paragraph_terms for t in set(terms))
         self._paragraph_terms = functools.lru_cache(maxsize=4096)(self._analyze_paragraph)
-        self._spelling_words: list[str] | None = None
+        self._spelling_words: frozenset[str] | None = None
 
     def weight(self, term: str) -> float:
         """How much a term tells paragraphs apart; a term in no paragraph weighs the most."""
@@ -114,39 +116,47 @@ class SearchIndex:
     def knows(self, term: str) -> bool:
         return term in self._document_frequency
 
-    def spelling_words(self) -> list[str]:
-        """The words typos are corrected to, gathered on the first unknown word."""
+    def spelling_words(self) -> frozenset[str]:
+        """The words typos are corrected to, gathered on the first question that needs them."""
         if self._spelling_words is None:
-            words = {w for p in self.paragraphs for w in self.analyzer.words(p.text)}
+            words = {w for p in self.paragraphs for w in self.analyzer.plain_words(p.text)}
             words |= self.analyzer.glossary_words()
-            self._spelling_words = sorted(w for w in words if w.isalpha())
+            self._spelling_words = frozenset(w for w in words if w.isalpha())
         return self._spelling_words
 
-    def correct(self, token: Token) -> Token | None:
-        """The statement's word closest in spelling to an unknown word, if one is very close."""
-        word = token.surface
-        if len(word) < TYPO_MIN_LENGTH or not word.isalpha():
+    def correct(self, word: str) -> str | None:
+        """The known word nearest in spelling to an unknown word, if it is very close."""
+        known = self.spelling_words()
+        if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in known:
+            return None
+        if self.analyzer.is_chat_word(word):
             return None
         match = process.extractOne(
-            word,
-            self.spelling_words(),
-            scorer=OSA.normalized_similarity,
-            score_cutoff=TYPO_MIN_SIMILARITY,
+            word, known, scorer=OSA.normalized_similarity, score_cutoff=TYPO_MIN_SIMILARITY
         )
         if match is None:
             return None
-        corrected = Token(match[0], self.analyzer.term(match[0]))
-        return corrected if self.knows(corrected.term) else None
+        # "attended" is near "attendee" but is no typo: an inflection of a word we lack.
+        root = self.analyzer.stem(word)
+        if word.endswith(INFLECTIONS) and match[0].startswith(root) and word != root:
+            return None
+        return match[0]
 
     def search(self, question: str, limit: int = DEFAULT_LIMIT) -> Answer:
         """Rank the paragraphs for a question and decide whether they answer it."""
-        searched: list[Token] = []
         corrections: list[tuple[str, str]] = []
+
+        def corrected(match: re.Match[str]) -> str:
+            word = match.group().casefold()
+            fixed = self.correct(word)
+            if fixed is None:
+                return match.group()
+            corrections.append((word, fixed))
+            return fixed
+
+        searched: list[Token] = []
         missing: list[str] = []
-        for token in self.analyzer.tokens(question, query=True):
-            if not self.knows(token.term) and (fixed := self.correct(token)) is not None:
-                corrections.append((token.surface, fixed.surface))
-                token = fixed
+        for token in self.analyzer.tokens(WORD.sub(corrected, question), query=True):
             if self.knows(token.term):
                 searched.append(token)
             elif token.surface not in missing:
@@ -158,7 +168,7 @@ class SearchIndex:
         return Answer(
             question=question,
             searched=tuple(dict.fromkeys(t.surface for t in searched)),
-            corrections=tuple(corrections),
+            corrections=tuple(dict.fromkeys(corrections)),
             missing=tuple(missing),
             hits=self._rank(searched, terms, limit) if terms else (),
             answered=answered,

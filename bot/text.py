@@ -101,17 +101,17 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer("english")
         # Chat words are compared as stems, so "think", "thinks" and "thinking" all drop out.
         self.chat_stems = frozenset(
-            self._stem(w.casefold()) for w in (*self.glossary.chat_words, *extra_stop_words)
+            self.stem(w.casefold()) for w in (*self.glossary.chat_words, *extra_stop_words)
         )
         self._phrase_pattern, self._phrase_words = self._compile_phrases()
         self._canonical: dict[str, str] = {}
         for group in self.glossary.synonyms:
-            head = self._stem(self._joined(group[0]))
+            head = self.stem(self._joined(group[0]))
             for word in group:
                 if not _is_phrase(word):
-                    self._canonical.setdefault(self._stem(self._fold(word)), head)
+                    self._canonical.setdefault(self.stem(self._fold(word)), head)
         for acronym in self.glossary.acronyms:
-            self._canonical.setdefault(self._stem(acronym.casefold()), acronym.casefold())
+            self._canonical.setdefault(self.stem(acronym.casefold()), acronym.casefold())
 
     def _compile_phrases(self) -> tuple[re.Pattern[str], dict[str, str]]:
         """One pattern for every glossary form that becomes a single word, longest first."""
@@ -142,34 +142,52 @@ class Analyzer:
         """A phrase as the single word it is indexed under ("civil society" → "civilsociety")."""
         return PHRASE_GAP.sub("", self._fold(form))
 
-    def _stem(self, word: str) -> str:
+    def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word)
+
+    def _pieces(self, text: str) -> list[tuple[str, str]]:
+        """(as written, as searched) for each word; a glossary phrase is one piece."""
+        folded = self._fold(text)
+        pieces: list[tuple[str, str]] = []
+        end = 0
+        for match in self._phrase_pattern.finditer(folded):
+            pieces += [(w, w) for w in WORD.findall(folded, end, match.start())]
+            spaced = self._spaced(match.group())
+            pieces.append((spaced, self._phrase_words[spaced]))
+            end = match.end()
+        pieces += [(w, w) for w in WORD.findall(folded, end)]
+        return pieces
 
     def words(self, text: str) -> list[str]:
         """Case-folded words with possessives and glossary phrases resolved."""
-        folded = self._phrase_pattern.sub(
-            lambda m: self._phrase_words[self._spaced(m.group())], self._fold(text)
-        )
-        return WORD.findall(folded)
+        return [word for _, word in self._pieces(text)]
+
+    def plain_words(self, text: str) -> list[str]:
+        """Case-folded words as written, glossary phrases left apart."""
+        return WORD.findall(self._fold(text))
 
     def glossary_words(self) -> set[str]:
-        """Every single word the glossary knows, for spelling correction."""
+        """Every word the glossary knows, phrases included, for spelling correction."""
         forms = [*self.glossary.acronyms, *(f for group in self.glossary.synonyms for f in group)]
-        return {self._fold(f) for f in forms if not _is_phrase(f)}
+        forms += [f for forms_of in self.glossary.acronyms.values() for f in forms_of]
+        return {w for f in forms for w in self.plain_words(f)}
+
+    def is_chat_word(self, word: str) -> bool:
+        return word in STOP_WORDS or self.stem(word) in self.chat_stems
 
     def term(self, word: str) -> str:
-        stem = self._stem(word)
+        stem = self.stem(word)
         return self._canonical.get(stem, stem)
 
     def tokens(self, text: str, *, query: bool = False) -> list[Token]:
         """The searchable words of text; questions also drop chat words ("think", "say")."""
         tokens = []
-        for word in self.words(text):
+        for surface, word in self._pieces(text):
             if word in STOP_WORDS or (len(word) == 1 and not word.isdigit()):
                 continue
-            if query and self._stem(word) in self.chat_stems:
+            if query and self.stem(word) in self.chat_stems:
                 continue
-            tokens.append(Token(word, self.term(word)))
+            tokens.append(Token(surface, self.term(word)))
         return tokens
 
     def terms(self, text: str) -> list[str]:

@@ -81,3 +81,16 @@ def test_clean_question_bounds_the_length():
     with pytest.raises(QuestionTooLongError) as error:
         clean_question("a" * (MAX_QUESTION_CHARS + 1))
     assert error.value.length == MAX_QUESTION_CHARS + 1
+
+
+def test_a_typo_inside_a_glossary_phrase_is_corrected_before_the_phrase_is_read(index):
+    answer = index.search("gfmd civil soceity")
+    assert ("soceity", "society") in answer.corrections
+    assert answer.searched == ("gfmd", "civil society")
+    assert answer.best.paragraph.number == 5
+
+
+def test_an_inflection_of_a_missing_word_is_not_a_typo(index):
+    answer = index.search("How many member states attended?")
+    assert answer.corrections == ()
+    assert "attended" in answer.missing
