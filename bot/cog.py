@@ -168,7 +168,14 @@ class StatementCog(commands.Cog, name="Statement"):
     ) -> None:
         chosen = self.corpus.documents[0]
         if document:
-            chosen = self.corpus.document(document) or chosen
+            # Autocomplete offers ids cut to Discord's 100 characters.
+            found = [
+                d for d in self.corpus.documents if d.doc_id[: embeds.CHOICE_CHARS] == document
+            ]
+            if not found:
+                shown = embeds.escape(render.shorten(document, 100))
+                raise UserFacingError(f"There is no statement “{shown}”; pick one from the list.")
+            chosen = found[0]
         paragraph = chosen.paragraph(number)
         if paragraph is None:
             raise UserFacingError(render.paragraph_out_of_range(number, chosen))

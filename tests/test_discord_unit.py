@@ -369,3 +369,11 @@ async def test_a_too_long_mention_gets_the_limit_message(cog):
     message = make_message(cog, "<@99> " + "why " * 100)
     await cog.on_message(message)
     assert "up to 300 characters" in message.reply.await_args.kwargs["embed"].description
+
+
+async def test_paragraph_of_an_unknown_document(cog):
+    with pytest.raises(UserFacingError, match="There is no statement “nope”"):
+        await cog.paragraph.callback(cog, make_interaction(), number=1, document="nope")
+    interaction = make_interaction()
+    await cog.paragraph.callback(cog, interaction, number=1, document="canada-gcm-panel-4-summary")
+    assert sent(interaction)["embed"].title.startswith("¶1")
