@@ -95,26 +95,31 @@ class Browse:
     def embed(self, corpus: Corpus) -> discord.Embed:
         if self.paragraph is not None:
             return embeds.paragraph_embed(self.current(corpus), corpus)
-        shown = self.matches[self.match]
-        others = [self._paragraph(corpus, d, n) for d, n, _ in self.matches if (d, n, _) != shown]
-        return embeds.match_embed(self.current(corpus), shown[2], others, corpus)
+        others = [
+            self._paragraph(corpus, document, number)
+            for i, (document, number, _) in enumerate(self.matches)
+            if i != self.match
+        ]
+        return embeds.match_embed(self.current(corpus), self.matches[self.match][2], others, corpus)
 
     def view(self, corpus: Corpus) -> discord.ui.View:
         """Previous paragraph, another match (when there are several), next paragraph."""
         current = self.current(corpus)
         document = corpus.documents.index(current.document)
         last = len(current.document.paragraphs)
-        view = discord.ui.View(timeout=None)
-        previous = max(current.number - 1, 1)
-        view.add_item(
-            BrowseButton(
-                "<",
-                replace(self, paragraph=(document, previous)),
-                label=f"¶{previous}",
-                emoji="◀️",
-                disabled=current.number <= 1,
+
+        def step(slot: str, number: int, emoji: str) -> BrowseButton:
+            target = min(max(number, 1), last)
+            return BrowseButton(
+                slot,
+                replace(self, paragraph=(document, target)),
+                label=f"¶{target}",
+                emoji=emoji,
+                disabled=target == current.number,
             )
-        )
+
+        view = discord.ui.View(timeout=None)
+        view.add_item(step("<", current.number - 1, "◀️"))
         if len(self.matches) > 1:
             upcoming = (self.match + 1) % len(self.matches)
             view.add_item(
@@ -125,16 +130,7 @@ class Browse:
                     style=discord.ButtonStyle.primary,
                 )
             )
-        following = min(current.number + 1, last)
-        view.add_item(
-            BrowseButton(
-                ">",
-                replace(self, paragraph=(document, following)),
-                label=f"¶{following}",
-                emoji="▶️",
-                disabled=current.number >= last,
-            )
-        )
+        view.add_item(step(">", current.number + 1, "▶️"))
         return view
 
 
