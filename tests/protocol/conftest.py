@@ -134,12 +134,15 @@ def bot_env(server: FakeDiscord, **overrides: str) -> dict[str, str]:
 
 async def start_serving_bot(server: FakeDiscord) -> BotProcess:
     """Start the bot and wait until it identified, got its guild and synced its commands."""
+    # Marks keep an earlier bot's start-up on the same server from counting for this one.
+    frames, requests = server.frames.mark(), server.requests.mark()
     bot = await BotProcess.start(bot_env(server))
     waiting = asyncio.gather(
-        server.wait_until_ready(timeout=START_TIMEOUT),
+        server.wait_until_ready(timeout=START_TIMEOUT, since=frames),
         server.wait_for_request(
             lambda r: r.route == "guild_commands" and r.method == "PUT" and r.ok,
             timeout=START_TIMEOUT,
+            since=requests,
             what="the guild command sync",
         ),
     )

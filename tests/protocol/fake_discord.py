@@ -1810,11 +1810,12 @@ class FakeDiscord:
         """Wait for an HTTP request matching ``predicate``."""
         return await self.requests.wait_for(predicate, timeout=timeout, since=since, what=what)
 
-    async def wait_until_ready(self, *, timeout: float = 15.0) -> None:
-        """Wait until a client identified and was sent its guild."""
+    async def wait_until_ready(self, *, timeout: float = 15.0, since: int = 0) -> None:
+        """Wait until a client identified and was sent its guild (after frame mark ``since``)."""
         await self.frames.wait_for(
             lambda f: f.direction == "out" and f.t == "GUILD_CREATE",
             timeout=timeout,
+            since=since,
             what="GUILD_CREATE sent to an identified client",
         )
 
