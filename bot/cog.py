@@ -239,4 +239,10 @@ class StatementCog(commands.Cog, name="Statement"):
         except Exception:
             log.exception("failed to answer a message")
             embed = embeds.error_embed(render.FAILURE)
-        await message.reply(embed=embed, view=view or discord.utils.MISSING)
+        try:
+            await message.reply(embed=embed, view=view or discord.utils.MISSING)
+        except discord.HTTPException as exc:
+            # Usually missing permissions in that channel; nothing to tell the user there.
+            log.warning(
+                "could not reply in channel %s: %s %s", message.channel.id, exc.status, exc.text
+            )

@@ -6,6 +6,7 @@ import json
 import logging
 from unittest.mock import create_autospec
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -377,3 +378,18 @@ async def test_paragraph_of_an_unknown_document(cog):
     interaction = make_interaction()
     await cog.paragraph.callback(cog, interaction, number=1, document="canada-gcm-panel-4-summary")
     assert sent(interaction)["embed"].title.startswith("¶1")
+
+
+async def test_a_reply_discord_refuses_is_logged_in_one_line(cog, caplog):
+    message = make_message(cog, "<@99> gfmd")
+    message.channel = create_autospec(discord.TextChannel, instance=True)
+    response = create_autospec(aiohttp.ClientResponse, instance=True)
+    response.status, response.reason = 403, "Forbidden"
+    message.reply.side_effect = discord.Forbidden(
+        response, {"code": 50013, "message": "Missing Permissions"}
+    )
+    with caplog.at_level(logging.WARNING):
+        await cog.on_message(message)
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "Missing Permissions" in caplog.records[0].getMessage()
+    assert not caplog.records[0].exc_info
