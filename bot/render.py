@@ -65,16 +65,19 @@ def snippet(paragraph: Paragraph) -> str:
 
 
 def search_note(answer: Answer) -> str:
-    """What was searched, what was corrected, what was not found, in one line."""
-    corrections = dict(answer.corrections)
-    corrected_from = {v: k for k, v in corrections.items()}
-    searched = ", ".join(
-        f"{word} (you typed “{corrected_from[word]}”)" if word in corrected_from else word
-        for word in answer.searched
-    )
+    """What was searched, what was corrected or expanded, what was not found, in one line."""
+    typed = {fixed: typo for typo, fixed in answer.corrections}
+    expanded = dict(answer.expansions)
+
+    def described(word: str) -> str:
+        notes = [f"you typed “{typed[w]}”" for w in word.split() if w in typed]
+        if word in expanded:
+            notes.append(f"as {expanded[word]}")
+        return f"{word} ({'; '.join(notes)})" if notes else word
+
     parts = []
-    if searched:
-        parts.append(f"Searched for: {searched}")
+    if answer.searched:
+        parts.append("Searched for: " + ", ".join(described(w) for w in answer.searched))
     if answer.missing:
         parts.append(f"Not in the statement: {', '.join(answer.missing)}")
     return " · ".join(parts)
@@ -156,6 +159,7 @@ def answer_json(answer: Answer, corpus: Corpus) -> dict[str, object]:
         "answered": answer.answered,
         "searched": list(answer.searched),
         "corrections": [{"typed": typed, "searched": fixed} for typed, fixed in answer.corrections],
+        "expansions": [{"word": word, "searched_as": name} for word, name in answer.expansions],
         "missing_terms": list(answer.missing),
         "results": [
             {

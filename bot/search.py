@@ -75,6 +75,8 @@ class Answer:
     question: str
     searched: tuple[str, ...]
     corrections: tuple[tuple[str, str], ...]
+    # Words the glossary searched under another name: ("aid", "donor").
+    expansions: tuple[tuple[str, str], ...]
     missing: tuple[str, ...]
     hits: tuple[Hit, ...]
     answered: bool
@@ -169,6 +171,11 @@ class SearchIndex:
             question=question,
             searched=tuple(dict.fromkeys(t.surface for t in searched)),
             corrections=tuple(dict.fromkeys(corrections)),
+            expansions=tuple(
+                dict.fromkeys(
+                    (t.surface, name) for t in searched if (name := self.analyzer.expansion(t))
+                )
+            ),
             missing=tuple(missing),
             hits=self._rank(searched, terms, limit) if terms else (),
             answered=answered,

@@ -105,13 +105,17 @@ class Analyzer:
         )
         self._phrase_pattern, self._phrase_words = self._compile_phrases()
         self._canonical: dict[str, str] = {}
+        # How a glossary term is named to the user: the group's first word, the acronym.
+        self._names: dict[str, str] = {}
         for group in self.glossary.synonyms:
             head = self.stem(self._joined(group[0]))
+            self._names.setdefault(head, group[0])
             for word in group:
                 if not _is_phrase(word):
                     self._canonical.setdefault(self.stem(self._fold(word)), head)
         for acronym in self.glossary.acronyms:
             self._canonical.setdefault(self.stem(acronym.casefold()), acronym.casefold())
+            self._names[acronym.casefold()] = acronym
 
     def _compile_phrases(self) -> tuple[re.Pattern[str], dict[str, str]]:
         """One pattern for every glossary form that becomes a single word, longest first."""
@@ -178,6 +182,12 @@ class Analyzer:
     def term(self, word: str) -> str:
         stem = self.stem(word)
         return self._canonical.get(stem, stem)
+
+    def expansion(self, token: Token) -> str | None:
+        """The glossary's name for what a word was searched as ("aid" → "donor"), if it changed."""
+        name = self._names.get(token.term)
+        changed = " " in token.surface or self.stem(token.surface) != token.term
+        return name if name is not None and changed and name.casefold() != token.surface else None
 
     def tokens(self, text: str, *, query: bool = False) -> list[Token]:
         """The searchable words of text; questions also drop chat words ("think", "say")."""

@@ -152,3 +152,11 @@ def test_shorten_cuts_at_a_word_and_marks_the_cut():
     cut = render.shorten("one two three four five six", 15)
     assert cut.endswith("…") and len(cut) <= 15 and cut == "one two three…"
     assert len(render.shorten("x" * 50, 10)) == 10
+
+
+def test_search_note_names_corrections_expansions_and_missing_words(index):
+    answer = index.search("gfmd civil soceity and unauthorized climate")
+    assert render.search_note(answer) == (
+        "Searched for: gfmd, civil society (you typed “soceity”), unauthorized (as irregular)"
+        " · Not in the statement: climate"
+    )

@@ -94,3 +94,15 @@ def test_an_inflection_of_a_missing_word_is_not_a_typo(index):
     answer = index.search("How many member states attended?")
     assert answer.corrections == ()
     assert "attended" in answer.missing
+
+
+def test_glossary_expansions_are_reported_but_not_plain_inflections(index):
+    answer = index.search("What does Canada say about tackling unauthorized migration? aid donors")
+    assert answer.expansions == (
+        ("tackling", "address"),
+        ("unauthorized", "irregular"),
+        ("aid", "donor"),
+    )
+    assert index.search("the Global Migration Group").expansions == (
+        ("global migration group", "GMG"),
+    )
