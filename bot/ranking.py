@@ -31,6 +31,10 @@ DELTA: dict[Variant, float] = {"okapi": 0.0, "plus": 1.0, "l": 0.5}
 # calls, which is what a small corpus's latency is made of. Larger indexes keep only the counts.
 PRECOMPUTE_POSTINGS_MAX = 2_000_000
 
+# Up to this many paragraphs, choosing the best among all of them is quicker than finding the
+# paragraphs that hold a term first (measured: 4 µs against 7 µs at 6 paragraphs, even at ~1,000).
+SELECT_AMONG_ALL_MAX = 512
+
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.int32]
 
@@ -185,7 +189,12 @@ class InvertedIndexScorer:
 
     def scores(self, terms: Sequence[str]) -> FloatArray:
         """Every paragraph's score, as rank-bm25's get_scores returns it."""
+        return self._score(terms)[0]
+
+    def _score(self, terms: Sequence[str]) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Every paragraph's score, and which paragraphs hold at least one of the terms."""
         scores = np.zeros(self.paragraph_count)
+        touched = np.zeros(self.paragraph_count, dtype=np.bool_)
         for term in terms:
             term_id = self._term_ids.get(term)
             if term_id is None:
@@ -193,6 +202,7 @@ class InvertedIndexScorer:
             start, end = int(self._bounds[term_id]), int(self._bounds[term_id + 1])
             paragraphs = self._paragraphs[start:end]
             contributions = self._contributions(term_id, start, end)
+            touched[paragraphs] = True
             if self._absent_contribution is None:
                 scores[paragraphs] += contributions
             else:
@@ -201,24 +211,43 @@ class InvertedIndexScorer:
                 with_term = scores[paragraphs]
                 scores += self._absent_contribution[term_id]
                 scores[paragraphs] = with_term + contributions
-        return scores
+        return scores, touched
 
     def top(self, terms: list[str], k: int) -> list[tuple[int, float]]:
-        return best_scores(self.scores(terms), k)
+        """The k best paragraphs, choosing among those holding a term and a few that hold none.
+
+        Every paragraph without any of the terms went through the same additions from zero, so
+        they share one score, and only the k first of them can be among the k best. Selecting
+        among those few thousand candidates instead of all paragraphs is what keeps a query at
+        100,000 paragraphs under a millisecond (np.partition over 100,000 scores takes ~1.4 ms).
+        """
+        scores, touched = self._score(terms)
+        if self.paragraph_count <= SELECT_AMONG_ALL_MAX:
+            return best_scores(scores, k)
+        holding = np.flatnonzero(touched)
+        # The m-th paragraph holding none is m plus the number of holders before it, and
+        # holding[j] - j counts the non-holders before holding[j].
+        first = np.arange(min(k, self.paragraph_count - len(holding)))
+        lacking = first + np.searchsorted(holding - np.arange(len(holding)), first, side="right")
+        return best_scores(scores, k, np.concatenate((holding, lacking)))
 
 
-def best_scores(scores: FloatArray, k: int) -> list[tuple[int, float]]:
-    """The k highest scores, best first, equal scores by paragraph index, without a full sort."""
-    count = len(scores)
-    if k <= 0 or count == 0:
+def best_scores(
+    scores: FloatArray, k: int, candidates: IndexArray | npt.NDArray[np.int64] | None = None
+) -> list[tuple[int, float]]:
+    """The k highest scores among candidates (default: all), best first, ties by index."""
+    if candidates is None:
+        candidates = np.arange(len(scores))
+    if k <= 0 or len(candidates) == 0:
         return []
-    if k >= count:
-        chosen = np.arange(count)
-    else:
-        kth_best = np.partition(scores, count - k)[count - k]
-        above = np.flatnonzero(scores > kth_best)
+    chosen = candidates
+    if k < len(candidates):
+        values = scores[candidates]
+        cut = len(values) - k
+        kth_best = np.partition(values, cut)[cut]
+        above = candidates[values > kth_best]
         # Only as many of the paragraphs tied at the cut as fit, lowest index first.
-        tied = np.flatnonzero(scores == kth_best)[: k - len(above)]
+        tied = np.sort(candidates[values == kth_best])[: k - len(above)]
         chosen = np.concatenate((above, tied))
     order = chosen[np.lexsort((chosen, -scores[chosen]))][:k]
     return [(int(i), float(scores[i])) for i in order]

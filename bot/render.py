@@ -84,6 +84,8 @@ def search_note(answer: Answer) -> str:
 
 
 def not_addressed(answer: Answer) -> str:
+    if answer.figure_missing:
+        return "The statement gives no figure or date for that."
     if answer.missing:
         return f"The statement does not address {_listing(answer.missing)}."
     return "The statement does not address that."

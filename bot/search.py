@@ -30,6 +30,16 @@ INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 MISSING_TO_FOUND_MAX_RATIO = 1.0
 # A sentence that refers back ("It can…", "its network") borrows part of its antecedent's words.
 BACK_REFERENCE_SHARE = 0.5
+# "How many…?" and "when…?" are answered only by a paragraph that gives a figure or a date.
+ASKS_FOR_FIGURE = re.compile(
+    r"\b(?:how (?:many|much|long|often|old)|what (?:year|date|percentage)|which year)\b"
+    r"|^\W*when\b|\bwhen (?:did|was|were|is|are|will|does|do|has|have)\b",
+    re.IGNORECASE,
+)
+FIGURE_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve twenty hundred thousand
+    million billion dozen first second third fourth fifth percent""".split()
+)
 BACK_REFERENCES = frozenset({"it", "its", "they", "their", "them", "this", "these", "such"})
 
 
@@ -80,6 +90,8 @@ class Answer:
     missing: tuple[str, ...]
     hits: tuple[Hit, ...]
     answered: bool
+    # The question asks "how many" or "when", and the best paragraph gives no figure or date.
+    figure_missing: bool = False
 
     @property
     def best(self) -> Hit | None:
@@ -131,7 +143,7 @@ class SearchIndex:
         known = self.spelling_words()
         if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in known:
             return None
-        if self.analyzer.is_chat_word(word):
+        if self.analyzer.is_chat_word(word) or self.knows(self.analyzer.term(word)):
             return None
         match = process.extractOne(
             word, known, scorer=OSA.normalized_similarity, score_cutoff=TYPO_MIN_SIMILARITY
@@ -167,6 +179,10 @@ class SearchIndex:
         found_weight = sum(self.weight(t) for t in terms)
         missing_weight = len(missing) * self.weight("")
         answered = bool(terms) and missing_weight <= MISSING_TO_FOUND_MAX_RATIO * found_weight
+        hits = self._rank(searched, terms, limit) if terms else ()
+        figure_missing = bool(
+            answered and ASKS_FOR_FIGURE.search(question) and not self._has_figure(hits[0])
+        )
         return Answer(
             question=question,
             searched=tuple(dict.fromkeys(t.surface for t in searched)),
@@ -177,8 +193,9 @@ class SearchIndex:
                 )
             ),
             missing=tuple(missing),
-            hits=self._rank(searched, terms, limit) if terms else (),
-            answered=answered,
+            hits=hits,
+            answered=answered and not figure_missing,
+            figure_missing=figure_missing,
         )
 
     def _rank(self, searched: list[Token], terms: list[str], limit: int) -> tuple[Hit, ...]:
@@ -194,6 +211,10 @@ class SearchIndex:
             if len(hits) == limit:
                 break
         return tuple(hits)
+
+    def _has_figure(self, hit: Hit) -> bool:
+        words = self.analyzer.plain_words(hit.paragraph.text)
+        return any(w.isdigit() or w in FIGURE_WORDS for w in words)
 
     def _analyze_paragraph(self, index: int) -> _ParagraphTerms:
         paragraph = self.paragraphs[index]

@@ -106,3 +106,26 @@ def test_glossary_expansions_are_reported_but_not_plain_inflections(index):
     assert index.search("the Global Migration Group").expansions == (
         ("global migration group", "GMG"),
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("How many people work at IOM?", True),
+        ("When did IOM start working with the SRSG?", True),
+        ("Should IOM's know-how be used when the Compact is implemented?", False),
+        ("Which body supports the SRSG?", False),
+    ],
+)
+def test_a_figure_or_date_question_needs_a_paragraph_with_one(index, question, asks):
+    # ¶6, the best match for each, gives no figure or date.
+    answer = index.search(question)
+    assert answer.best.paragraph.number == 6
+    assert answer.figure_missing is asks
+    assert answer.answered is not asks
+
+
+def test_a_figure_question_is_answered_where_the_paragraph_has_one(index):
+    answer = index.search("How many days of discussion were there?")
+    assert answer.answered
+    assert "two days" in answer.best.paragraph.text
