@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.corpus import Corpus, Document, Paragraph, load_corpus, split_sentences
+from bot.corpus import Corpus, Document, Paragraph, load_corpus
 from bot.text import STOP_WORDS
 
 ZIPF_EXPONENT = 1.0
@@ -154,7 +154,7 @@ def _synthetic_document(
         text = _paragraph_text(words[start : start + length], rng)
         start += length
         section = sections[index * len(sections) // size]
-        paragraphs.append(Paragraph(document, index + 1, section, text, split_sentences(text)))
+        paragraphs.append(Paragraph.of(document, index + 1, section, text))
     # load_document sets the back-reference the same way.
     object.__setattr__(document, "paragraphs", tuple(paragraphs))
     return document

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -134,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         command = args.command or ("run" if settings.token else "chat")
         setup_logging(settings.log_level_number if command in {"run", "sync"} else logging.WARNING)
         index = load_index(settings.data_dir)
+        # The index lives as long as the process; frozen, the collector stops rescanning it,
+        # which at 10,000 paragraphs took 85 ms out of an answer now and then.
+        gc.freeze()
         if args.command is None and command == "chat":
             print(
                 "DISCORD_TOKEN is not set, so this is the terminal chat; "

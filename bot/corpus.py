@@ -29,7 +29,22 @@ class Paragraph:
     number: int
     section: str
     text: str
-    sentences: tuple[str, ...]
+    # Where each sentence starts and ends in text; slices, so a large library is not kept twice.
+    sentence_spans: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, document: Document, number: int, section: str, text: str) -> Paragraph:
+        spans = []
+        end = 0
+        for sentence in split_sentences(text):
+            start = text.index(sentence, end)
+            end = start + len(sentence)
+            spans.append((start, end))
+        return cls(document, number, section, text, tuple(spans))
+
+    @property
+    def sentences(self) -> tuple[str, ...]:
+        return tuple(self.text[start:end] for start, end in self.sentence_spans)
 
     @property
     def reference(self) -> str:
@@ -153,7 +168,7 @@ def load_document(path: Path) -> Document:
         sections=tuple(headings) or (meta.get("section", ""),),
     )
     paragraphs = tuple(
-        Paragraph(document, number, section or meta.get("section", ""), text, split_sentences(text))
+        Paragraph.of(document, number, section or meta.get("section", ""), text)
         for number, (section, text) in enumerate(pairs, start=1)
     )
     # The document and its paragraphs refer to each other; set the back-reference once.

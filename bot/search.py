@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,9 @@ DEFAULT_LIMIT = 3
 # A word is corrected only to a near-identical word of the statement: one edit in seven letters.
 TYPO_MIN_SIMILARITY = 0.85
 TYPO_MIN_LENGTH = 5
+# Paragraph details kept for sentence choice: every paragraph of a statement, the recent hits of
+# a large library (an entry is about 8 kB).
+PARAGRAPH_CACHE_SIZE = 512
 INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 # Abstain when the words the statement lacks outweigh the ones it has (each weighted by rarity).
 MISSING_TO_FOUND_MAX_RATIO = 1.0
@@ -116,37 +119,42 @@ class SearchIndex:
         self.corpus = corpus
         self.analyzer = analyzer
         self.paragraphs = corpus.paragraphs
-        paragraph_terms = [analyzer.terms(p.text) for p in self.paragraphs]
-        self._scorer = make_scorer(paragraph_terms, variant)
-        self._document_frequency = Counter(t for terms in paragraph_terms for t in set(terms))
-        self._paragraph_terms = functools.lru_cache(maxsize=4096)(self._analyze_paragraph)
-        self._spelling_words: frozenset[str] | None = None
+        self._scorer = make_scorer((analyzer.terms(p.text) for p in self.paragraphs), variant)
+        self._paragraph_terms = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
+            self._analyze_paragraph
+        )
+        # Gathered now rather than at the first typo: on a large corpus it takes seconds, and
+        # an interaction has to be answered within three.
+        known = {w for p in self.paragraphs for w in analyzer.plain_words(p.text)}
+        known |= analyzer.glossary_words()
+        self._spelling_words = frozenset(w for w in known if w.isalpha())
+        self._spelling_by_length: dict[int, list[str]] = {}
+        for word in sorted(self._spelling_words):
+            self._spelling_by_length.setdefault(len(word), []).append(word)
 
     def weight(self, term: str) -> float:
         """How much a term tells paragraphs apart; a term in no paragraph weighs the most."""
         n = len(self.paragraphs)
-        return math.log((n + 1) / max(self._document_frequency.get(term, 0), 1))
+        return math.log((n + 1) / max(self._scorer.document_frequency(term), 1))
 
     def knows(self, term: str) -> bool:
-        return term in self._document_frequency
-
-    def spelling_words(self) -> frozenset[str]:
-        """The words typos are corrected to, gathered on the first question that needs them."""
-        if self._spelling_words is None:
-            words = {w for p in self.paragraphs for w in self.analyzer.plain_words(p.text)}
-            words |= self.analyzer.glossary_words()
-            self._spelling_words = frozenset(w for w in words if w.isalpha())
-        return self._spelling_words
+        return self._scorer.document_frequency(term) > 0
 
     def correct(self, word: str) -> str | None:
         """The known word nearest in spelling to an unknown word, if it is very close."""
-        known = self.spelling_words()
-        if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in known:
+        if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in self._spelling_words:
             return None
         if self.analyzer.is_chat_word(word) or self.knows(self.analyzer.term(word)):
             return None
+        # The similarity bound also bounds the length: other lengths cannot match.
+        lengths = range(
+            math.ceil(len(word) * TYPO_MIN_SIMILARITY), int(len(word) / TYPO_MIN_SIMILARITY) + 1
+        )
+        candidates = itertools.chain.from_iterable(
+            self._spelling_by_length.get(n, ()) for n in lengths
+        )
         match = process.extractOne(
-            word, known, scorer=OSA.normalized_similarity, score_cutoff=TYPO_MIN_SIMILARITY
+            word, candidates, scorer=OSA.normalized_similarity, score_cutoff=TYPO_MIN_SIMILARITY
         )
         if match is None:
             return None
