@@ -25,10 +25,10 @@ DEFAULT_LIMIT = 3
 # A word is corrected only to a near-identical word of the statement: one edit in seven letters.
 TYPO_MIN_SIMILARITY = 0.85
 TYPO_MIN_LENGTH = 5
+INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 # Paragraph details kept for sentence choice: every paragraph of a statement, the recent hits of
 # a large library (an entry is about 8 kB).
 PARAGRAPH_CACHE_SIZE = 512
-INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 # Abstain when the words the statement lacks outweigh the ones it has (each weighted by rarity).
 MISSING_TO_FOUND_MAX_RATIO = 1.0
 # A sentence that refers back ("It can…", "its network") borrows part of its antecedent's words.
@@ -166,6 +166,34 @@ class SearchIndex:
 
     def search(self, question: str, limit: int = DEFAULT_LIMIT) -> Answer:
         """Rank the paragraphs for a question and decide whether they answer it."""
+        corrected, corrections = self._correct_spelling(question)
+        searched: list[Token] = []
+        missing: list[str] = []
+        for token in self.analyzer.tokens(corrected, query=True):
+            if self.knows(token.term):
+                searched.append(token)
+            elif token.surface not in missing:
+                missing.append(token.surface)
+        terms = list(dict.fromkeys(t.term for t in searched))
+        hits = self._rank(searched, terms, limit) if terms else ()
+        addressed = bool(terms) and self._outweighs(terms, missing)
+        figure_missing = bool(
+            addressed and ASKS_FOR_FIGURE.search(question) and not self._has_figure(hits[0])
+        )
+        expansions = ((t.surface, self.analyzer.expansion(t)) for t in searched)
+        return Answer(
+            question=question,
+            searched=tuple(dict.fromkeys(t.surface for t in searched)),
+            corrections=corrections,
+            expansions=tuple(dict.fromkeys((w, name) for w, name in expansions if name)),
+            missing=tuple(missing),
+            hits=hits,
+            answered=addressed and not figure_missing,
+            figure_missing=figure_missing,
+        )
+
+    def _correct_spelling(self, question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The question with close misspellings replaced, and the (typed, corrected) pairs."""
         corrections: list[tuple[str, str]] = []
 
         def corrected(match: re.Match[str]) -> str:
@@ -176,35 +204,12 @@ class SearchIndex:
             corrections.append((word, fixed))
             return fixed
 
-        searched: list[Token] = []
-        missing: list[str] = []
-        for token in self.analyzer.tokens(WORD.sub(corrected, question), query=True):
-            if self.knows(token.term):
-                searched.append(token)
-            elif token.surface not in missing:
-                missing.append(token.surface)
-        terms = list(dict.fromkeys(t.term for t in searched))
+        return WORD.sub(corrected, question), tuple(dict.fromkeys(corrections))
+
+    def _outweighs(self, terms: list[str], missing: list[str]) -> bool:
+        """Whether the words found outweigh the words the statement lacks."""
         found_weight = sum(self.weight(t) for t in terms)
-        missing_weight = len(missing) * self.weight("")
-        answered = bool(terms) and missing_weight <= MISSING_TO_FOUND_MAX_RATIO * found_weight
-        hits = self._rank(searched, terms, limit) if terms else ()
-        figure_missing = bool(
-            answered and ASKS_FOR_FIGURE.search(question) and not self._has_figure(hits[0])
-        )
-        return Answer(
-            question=question,
-            searched=tuple(dict.fromkeys(t.surface for t in searched)),
-            corrections=tuple(dict.fromkeys(corrections)),
-            expansions=tuple(
-                dict.fromkeys(
-                    (t.surface, name) for t in searched if (name := self.analyzer.expansion(t))
-                )
-            ),
-            missing=tuple(missing),
-            hits=hits,
-            answered=answered and not figure_missing,
-            figure_missing=figure_missing,
-        )
+        return len(missing) * self.weight("") <= MISSING_TO_FOUND_MAX_RATIO * found_weight
 
     def _rank(self, searched: list[Token], terms: list[str], limit: int) -> tuple[Hit, ...]:
         hits = []
