@@ -9,6 +9,7 @@ import pytest
 from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 
 from bot.ranking import (
+    RANK_BM25_MAX_PARAGRAPHS,
     InvertedIndexScorer,
     RankBM25Scorer,
     best_scores,
@@ -158,10 +159,17 @@ def test_statement_matches_rank_bm25(index):
                 assert_same_top(scorer.top(terms, 6), reference.top(terms, 6))
 
 
-def test_make_scorer_uses_the_inverted_index(zipf_paragraphs):
-    scorer = make_scorer(zipf_paragraphs[:50], "plus")
-    assert isinstance(scorer, InvertedIndexScorer)
-    assert scorer.posting_count == sum(len(set(p)) for p in zipf_paragraphs[:50])
+def test_make_scorer_keeps_rank_bm25_for_a_few_paragraphs_and_the_index_beyond(zipf_paragraphs):
+    few = make_scorer(iter(zipf_paragraphs[:RANK_BM25_MAX_PARAGRAPHS]), "plus")
+    assert isinstance(few, RankBM25Scorer)
+    many = make_scorer(iter(zipf_paragraphs), "plus")
+    assert isinstance(many, InvertedIndexScorer)
+    assert many.posting_count == sum(len(set(p)) for p in zipf_paragraphs)
+    assert many.paragraph_count == len(zipf_paragraphs)
+    for word in ("w0", "w17", "unknown"):
+        assert few.document_frequency(word) == sum(
+            word in p for p in zipf_paragraphs[:RANK_BM25_MAX_PARAGRAPHS]
+        )
 
 
 def test_term_lists_can_stream_from_a_generator(zipf_paragraphs):
