@@ -21,8 +21,11 @@ class Entry:
     label: str
     document: Document
     paragraph: Paragraph | None = None
-    heading: str | None = None
-    words: tuple[str, ...] = ()
+    heading: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.paragraph.text if self.paragraph is not None else self.heading
 
 
 class Outline:
@@ -36,27 +39,14 @@ class Outline:
             prefix = f"{document.short_title} " if corpus.multi_document else ""
             for h, heading in enumerate(document.sections):
                 label = render.shorten(f"{prefix}§ {heading} (section)", LABEL_CHARS)
-                entries.append(
-                    Entry(f"{d}:h{h}", label, document, heading=heading, words=self._words(heading))
-                )
+                entries.append(Entry(f"{d}:h{h}", label, document, heading=heading))
             for paragraph in document.paragraphs:
                 label = render.shorten(
                     f"{prefix}{paragraph.reference} — {paragraph.text}", LABEL_CHARS
                 )
-                entries.append(
-                    Entry(
-                        f"{d}:{paragraph.number}",
-                        label,
-                        document,
-                        paragraph,
-                        words=self._words(paragraph.text),
-                    )
-                )
+                entries.append(Entry(f"{d}:{paragraph.number}", label, document, paragraph))
         self.entries = tuple(entries)
         self._by_key = {e.key: e for e in entries}
-
-    def _words(self, text: str) -> tuple[str, ...]:
-        return tuple(self.index.analyzer.words(text))
 
     def matching(self, typed: str, limit: int = 25) -> list[Entry]:
         """Entries for what the user has typed so far: a number, "¶5", or words of the text."""
@@ -66,15 +56,20 @@ class Outline:
             found = [e for e in self.entries if e.paragraph and e.paragraph.number == wanted]
             return found[:limit]
         # Every word typed must begin a word of the entry, so "gf" already finds "GFMD".
-        typed_words = [t.surface for t in self.index.analyzer.tokens(typed, query=True)]
-        if not typed_words:
-            return list(self.entries[:limit])
-        found = [
-            e
-            for e in self.entries
-            if all(any(w.startswith(t) for w in e.words) for t in typed_words)
+        patterns = [
+            re.compile(r"\b" + r"[\s\-]+".join(map(re.escape, t.surface.split())))
+            for t in self.index.analyzer.tokens(typed, query=True)
         ]
-        return found[:limit]
+        if not patterns:
+            return list(self.entries[:limit])
+        found = []
+        for entry in self.entries:
+            text = entry.text.casefold()
+            if all(pattern.search(text) for pattern in patterns):
+                found.append(entry)
+                if len(found) == limit:
+                    break
+        return found
 
     def resolve(self, text: str) -> Entry | None:
         """What a /section query means: a chosen key, a number, words, or the best search hit."""
