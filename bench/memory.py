@@ -68,17 +68,17 @@ def index_breakdown(index: object) -> dict[str, int]:
 
 
 def corpus_size(corpus: Corpus) -> tuple[int, dict[str, int]]:
-    """The corpus: documents, paragraphs, their text and their sentences."""
+    """The corpus: documents, paragraphs, their text and their sentence spans."""
     return deep_size(corpus)
 
 
 def paragraph_parts(corpus: Corpus) -> dict[str, int]:
-    """Bytes of paragraph text versus bytes of the sentence tuples that repeat it."""
+    """Bytes of paragraph text versus bytes of the sentence spans kept beside it."""
     text = sentences = 0
     for paragraph in corpus.paragraphs:
         text += sys.getsizeof(paragraph.text)
-        sentences += sys.getsizeof(paragraph.sentences)
-        sentences += sum(sys.getsizeof(s) for s in paragraph.sentences)
+        sentences += sys.getsizeof(paragraph.sentence_spans)
+        sentences += sum(sys.getsizeof(span) for span in paragraph.sentence_spans)
     return {"text": text, "sentences": sentences}
 
 
