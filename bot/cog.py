@@ -142,7 +142,7 @@ class StatementCog(commands.Cog, name="Statement"):
             )
         if entry.paragraph is None:
             await interaction.response.send_message(
-                embed=embeds.section_embed(entry.document, self.corpus)
+                embed=embeds.section_embed(entry.document, entry.heading)
             )
             return
         view = self.paragraph_view(entry.paragraph, interaction.user.id)

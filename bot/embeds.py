@@ -124,12 +124,12 @@ def contents_embed(corpus: Corpus) -> discord.Embed:
     return _fit_total(embed)
 
 
-def section_embed(document: Document, corpus: Corpus) -> discord.Embed:
-    """A document's headings and paragraphs, each with its first words."""
-    entries = next(e for d, e in render.table_of_contents(corpus) if d is document)
+def section_embed(document: Document, heading: str) -> discord.Embed:
+    """A section: its heading, and each of its paragraphs with its first words."""
+    lines = render.paragraph_lines(p for p in document.paragraphs if p.section == heading)
     embed = discord.Embed(
-        title=_title(" · ".join(document.sections) or document.title),
-        description=render.shorten("\n".join(escape(e) for e in entries), EMBED_DESCRIPTION_CHARS),
+        title=_title(heading or document.title),
+        description=render.shorten("\n".join(escape(e) for e in lines), EMBED_DESCRIPTION_CHARS),
         colour=ANSWER_COLOUR,
     )
     embed.set_footer(text=_footer(document.title))

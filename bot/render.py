@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.corpus import Corpus, Document, Paragraph
 from bot.search import MAX_QUESTION_CHARS, Answer, Hit
 
@@ -100,16 +102,15 @@ def other_hits(answer: Answer, shown: Hit) -> list[Hit]:
     return [h for h in answer.hits if h is not shown]
 
 
+def paragraph_lines(paragraphs: Iterable[Paragraph]) -> list[str]:
+    """One line per paragraph: its reference and first words."""
+    return [f"{p.reference} {shorten(p.text, 70)}" for p in paragraphs]
+
+
 def table_of_contents(corpus: Corpus) -> list[tuple[Document, list[str]]]:
     """For each document, its headings and one line per paragraph with its first words."""
     return [
-        (
-            document,
-            [
-                *document.sections,
-                *(f"{p.reference} {shorten(p.text, 70)}" for p in document.paragraphs),
-            ],
-        )
+        (document, [*document.sections, *paragraph_lines(document.paragraphs)])
         for document in corpus.documents
     ]
 

@@ -126,7 +126,7 @@ def test_hostile_corpus_renders_within_limits(hostile_index):
         assert_embed_within_limits(embed)
         assert "¶" in embed.title
     for document in corpus.documents:
-        assert_embed_within_limits(embeds.section_embed(document, corpus))
+        assert_embed_within_limits(embeds.section_embed(document, document.sections[0]))
     assert_embed_within_limits(embeds.contents_embed(corpus))
     assert_embed_within_limits(embeds.about_embed(corpus))
 
@@ -160,3 +160,12 @@ def test_search_note_names_corrections_expansions_and_missing_words(index):
         "Searched for: gfmd, civil society (you typed “soceity”), unauthorized (as irregular)"
         " · Not in the statement: climate"
     )
+
+
+def test_a_section_lists_only_its_own_paragraphs(write_statement):
+    folder = write_statement("Part One\n\nAlpha text.\n\nBeta text.\n\nPart Two\n\nGamma text.")
+    document = load_index(folder).corpus.documents[0]
+    assert document.sections == ("Part One", "Part Two")
+    second = embeds.section_embed(document, "Part Two")
+    assert (second.title, second.description) == ("Part Two", "¶3 Gamma text.")
+    assert embeds.section_embed(document, "Part One").description == "¶1 Alpha text.\n¶2 Beta text."
