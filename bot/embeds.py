@@ -9,7 +9,6 @@ from bot.corpus import Corpus, Document, Paragraph
 from bot.search import Answer
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
-MESSAGE_CHARS = 2000
 EMBED_TITLE_CHARS = 256
 EMBED_DESCRIPTION_CHARS = 4096
 EMBED_FIELD_NAME_CHARS = 256
@@ -85,9 +84,9 @@ def match_embed(
     return embed
 
 
-def answer_embed(answer: Answer, corpus: Corpus, shown: int = 0) -> discord.Embed:
-    """The answer to a question: hit number `shown` in full, the others as snippets."""
-    if not answer.searched and not answer.missing:
+def answer_embed(answer: Answer, corpus: Corpus) -> discord.Embed:
+    """The answer to a question: the best hit in full, the others as snippets."""
+    if answer.asked_nothing:
         return discord.Embed(description=escape(render.NO_QUESTION), colour=NOT_FOUND_COLOUR)
     if not answer.answered or not answer.hits:
         embed = discord.Embed(
@@ -102,7 +101,7 @@ def answer_embed(answer: Answer, corpus: Corpus, shown: int = 0) -> discord.Embe
                 inline=False,
             )
     else:
-        hit = answer.hits[shown % len(answer.hits)]
+        hit = answer.hits[0]
         others = [h.paragraph for h in render.other_hits(answer, hit)]
         embed = match_embed(hit.paragraph, hit.sentence_index, others, corpus)
     note = render.search_note(answer)

@@ -121,7 +121,7 @@ def table_of_contents(corpus: Corpus) -> list[tuple[Document, list[str]]]:
 def answer_text(answer: Answer, corpus: Corpus) -> str:
     lines: list[str] = []
     best = answer.best
-    if not answer.searched and not answer.missing:
+    if answer.asked_nothing:
         return NO_QUESTION
     if answer.answered and best is not None:
         lines += paragraph_text(best.paragraph, corpus, emphasis=best.sentence_index)

@@ -97,6 +97,11 @@ class Answer:
     figure_missing: bool = False
 
     @property
+    def asked_nothing(self) -> bool:
+        """The question had no word to search: only stop and chat words, or nothing at all."""
+        return not self.searched and not self.missing
+
+    @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from bot import embeds, render
 from bot.outline import Outline
 from bot.search import load_index
+from bot.views import Browse
 from tests.limits import assert_embed_within_limits
 
 NASTY = [
@@ -119,8 +121,11 @@ def test_hostile_corpus_renders_within_limits(hostile_index):
     assert corpus.multi_document
     for question in ["migration governance data", "everyone", "nothing here at all", ""]:
         answer = hostile_index.search(question)
-        for shown in range(max(len(answer.hits), 1)):
-            assert_embed_within_limits(embeds.answer_embed(answer, corpus, shown=shown))
+        assert_embed_within_limits(embeds.answer_embed(answer, corpus))
+        # Every match as the "Other match" button shows it.
+        browse = Browse.for_answer(answer, corpus, owner_id=1)
+        for match in range(len(browse.matches) if browse else 0):
+            assert_embed_within_limits(replace(browse, match=match).embed(corpus))
     for paragraph in corpus.paragraphs:
         embed = embeds.paragraph_embed(paragraph, corpus, emphasis=0)
         assert_embed_within_limits(embed)
