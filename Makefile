@@ -35,4 +35,4 @@ bench: $(VENV)/.installed-test
 
 ## Answer quality per kind of question, ours beside the naive baseline.
 eval: $(VENV)/.installed
-	$(BIN)/python -m bot.evaluation tests/dev_qa.jsonl tests/extra_qa.jsonl
+	$(BIN)/python -m tools.evaluate tests/dev_qa.jsonl tests/extra_qa.jsonl

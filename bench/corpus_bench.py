@@ -30,12 +30,12 @@ from synthetic import (
     synthetic_vocabulary,
 )
 
-from bot.corpus import Corpus, load_corpus
 from bot.embeds import answer_embed
+from bot.library import Library, build_library
 from bot.ranking import RankBM25Scorer, make_scorer
 from bot.render import answer_text
-from bot.search import DEFAULT_VARIANT, GLOSSARY_FILE, SearchIndex, clean_question
-from bot.text import Analyzer, load_glossary
+from bot.search import DEFAULT_VARIANT
+from bot.sources import FolderSource, LibraryData
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -89,27 +89,27 @@ def question_set(sampler: ZipfWords, count: int, seed: int) -> list[str]:
     return drawn
 
 
-def build_corpus(plan: Plan) -> tuple[Corpus, ZipfWords]:
-    statement = load_corpus(DATA_DIR)
+def build_corpus(plan: Plan) -> tuple[LibraryData, ZipfWords]:
+    statement = FolderSource(DATA_DIR).load()
     if plan.paragraphs == 0:
-        return statement, ZipfWords.over(statement_vocabulary(statement))
+        return statement, ZipfWords.over(statement_vocabulary(build_library(statement)))
     corpus = synthetic_corpus(plan.paragraphs, DATA_DIR, seed=CORPUS_SEED)
-    return corpus, ZipfWords.over(synthetic_vocabulary(statement, CORPUS_SEED))
+    vocabulary = synthetic_vocabulary(build_library(statement), CORPUS_SEED)
+    return corpus, ZipfWords.over(vocabulary)
 
 
-def build_index(corpus: Corpus) -> SearchIndex:
-    """The index as load_index builds it: the real glossary, the speakers as stop words."""
-    analyzer = Analyzer(load_glossary(DATA_DIR / GLOSSARY_FILE), extra_stop_words=corpus.speakers)
-    return SearchIndex(corpus, analyzer)
+def build_index(corpus: LibraryData) -> Library:
+    """The library exactly as the bot builds it from its data."""
+    return build_library(corpus)
 
 
-def answer(index: SearchIndex, question: str) -> tuple[float, float]:
-    """Seconds to search and seconds to render one question, both renderings."""
+def answer(index: Library, question: str) -> tuple[float, float]:
+    """Seconds to answer and seconds to render one question, both renderings."""
     start = time.perf_counter()
-    found = index.search(clean_question(question))
+    found = index.ask(question)
     searched = time.perf_counter()
-    answer_embed(found, index.corpus)
-    answer_text(found, index.corpus)
+    answer_embed(found, index)
+    answer_text(found, index)
     return searched - start, time.perf_counter() - searched
 
 
@@ -142,7 +142,7 @@ class CollectionTimer:
         }
 
 
-def answer_pass(index: SearchIndex, asked: list[str], fresh_index: bool) -> dict[str, object]:
+def answer_pass(index: Library, asked: list[str], fresh_index: bool) -> dict[str, object]:
     cold_search, cold_render = answer(index, COLD_QUESTION)
     totals, searches, renders = [], [], []
     with CollectionTimer() as collections:
@@ -178,7 +178,7 @@ def full_collection_ms() -> dict[str, float]:
     return {"tracked_objects": len(gc.get_objects()), "ms": min(timings), "frozen_ms": frozen}
 
 
-def measure_memory(corpus: Corpus, plan: Plan) -> tuple[SearchIndex, dict[str, object]]:
+def measure_memory(corpus: LibraryData, plan: Plan) -> tuple[Library, dict[str, object]]:
     """The first build of the process: time, RSS growth and what the index retains."""
     gc.collect()
     before = rss()
@@ -207,9 +207,9 @@ def measure_memory(corpus: Corpus, plan: Plan) -> tuple[SearchIndex, dict[str, o
     return index, {"first_build_s": build_seconds, **memory}
 
 
-def reference_check(index: SearchIndex, asked: list[str]) -> dict[str, object]:
+def reference_check(index: Library, asked: list[str]) -> dict[str, object]:
     """make_scorer against rank-bm25 on the same tokens: top-5 indexes and scores, and speed."""
-    analyzer = index.analyzer
+    analyzer = index.index.analyzer
     paragraph_terms = [analyzer.terms(p.text) for p in index.paragraphs]
     start = time.perf_counter()
     fast = make_scorer(paragraph_terms, DEFAULT_VARIANT)
@@ -223,8 +223,8 @@ def reference_check(index: SearchIndex, asked: list[str]) -> dict[str, object]:
     fast_ms, reference_ms = [], []
     for question in asked:
         raw = [t.term for t in analyzer.tokens(question, query=True)]
-        searched = list(dict.fromkeys(t for t in raw if index.knows(t)))
-        # What SearchIndex asks for, and the raw terms: repeated and unknown ones included.
+        searched = list(dict.fromkeys(t for t in raw if index.index.knows(t)))
+        # What the search asks for, and the raw terms: repeated and unknown ones included.
         for terms in (searched, raw):
             start = time.perf_counter()
             got = fast.top(terms, TOP)
@@ -260,7 +260,7 @@ def reference_check(index: SearchIndex, asked: list[str]) -> dict[str, object]:
     }
 
 
-def naive_baseline(corpus: Corpus, asked: list[str]) -> dict[str, object]:
+def naive_baseline(corpus: Library, asked: list[str]) -> dict[str, object]:
     """The plain approach: lower().split() into BM25Okapi, every paragraph scored, top-5 sorted."""
     gc.collect()
     before = rss()
@@ -284,19 +284,18 @@ def run(plan: Plan) -> dict[str, object]:
 
     start = time.perf_counter()
     corpus, sampler = build_corpus(plan)
-    paragraphs = corpus.paragraphs
     result: dict[str, object] = {
         "corpus": plan.name,
-        "paragraphs": len(paragraphs),
         "documents": len(corpus.documents),
         "generate_s": round(time.perf_counter() - start, 2),
         "plan": plan.__dict__,
     }
-    progress(f"{len(paragraphs):,} paragraphs in {result['generate_s']} s; building the index")
-    result["corpus_bytes"] = corpus_size(corpus)[0]
-    result["corpus_parts_bytes"] = paragraph_parts(corpus)
+    progress(f"{len(corpus.documents):,} documents in {result['generate_s']} s; building")
     index, result["memory"] = measure_memory(corpus, plan)
-    scorer = getattr(index, "_scorer", None)
+    result["paragraphs"] = len(index.paragraphs)
+    result["corpus_bytes"] = corpus_size(index.documents)[0]
+    result["corpus_parts_bytes"] = paragraph_parts(index.paragraphs)
+    scorer = getattr(index.index, "_scorer", None)
     result["postings"] = getattr(scorer, "posting_count", None)
     build_seconds = [result["memory"]["first_build_s"]]
     passes = []
@@ -324,7 +323,7 @@ def run(plan: Plan) -> dict[str, object]:
     progress(f"checking the top-5 against rank-bm25 on {plan.reference_questions} questions")
     result["reference"] = reference_check(index, asked[: plan.reference_questions])
     progress(f"timing the naive baseline on {plan.naive_questions} questions")
-    result["naive"] = naive_baseline(corpus, asked[: plan.naive_questions])
+    result["naive"] = naive_baseline(index, asked[: plan.naive_questions])
     result["total_s"] = round(time.perf_counter() - start, 1)
     progress(f"done in {result['total_s']} s")
     return result

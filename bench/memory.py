@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from bot.corpus import Corpus, Document, Paragraph
+from bot.corpus import Document, DocumentInfo, Paragraph
 
 # Shared program objects, not data: counting them would charge every index for the interpreter.
 SHARED_TYPES = (
@@ -52,30 +52,32 @@ def deep_size(
     return sum(by_type.values()), dict(by_type)
 
 
-def index_size(index: object) -> tuple[int, dict[str, int]]:
-    """What a SearchIndex retains besides the corpus it was built from."""
-    return deep_size(index, stop_types=(Paragraph, Document, Corpus))
+CORPUS_TYPES = (Paragraph, Document, DocumentInfo)
 
 
-def index_breakdown(index: object) -> dict[str, int]:
+def index_size(library: object) -> tuple[int, dict[str, int]]:
+    """What a library's search index retains besides the documents it was built from."""
+    return deep_size(library.index, stop_types=CORPUS_TYPES)
+
+
+def index_breakdown(library: object) -> dict[str, int]:
     """index_size split by the index's attributes, each object charged to the first that holds
     it (the scorer first, so the term strings it shares with the rest are charged to it)."""
+    index = library.index
     seen: set[int] = {id(index), id(vars(index))}
     names = sorted(vars(index), key=lambda name: (name != "_scorer", name))
-    return {
-        name: deep_size(vars(index)[name], (Paragraph, Document, Corpus), seen)[0] for name in names
-    }
+    return {name: deep_size(vars(index)[name], CORPUS_TYPES, seen)[0] for name in names}
 
 
-def corpus_size(corpus: Corpus) -> tuple[int, dict[str, int]]:
-    """The corpus: documents, paragraphs, their text and their sentence spans."""
-    return deep_size(corpus)
+def corpus_size(documents: tuple[Document, ...]) -> tuple[int, dict[str, int]]:
+    """The documents: paragraphs, their text and their sentence spans."""
+    return deep_size(documents)
 
 
-def paragraph_parts(corpus: Corpus) -> dict[str, int]:
+def paragraph_parts(paragraphs: tuple[Paragraph, ...]) -> dict[str, int]:
     """Bytes of paragraph text versus bytes of the sentence spans kept beside it."""
     text = sentences = 0
-    for paragraph in corpus.paragraphs:
+    for paragraph in paragraphs:
         text += sys.getsizeof(paragraph.text)
         sentences += sys.getsizeof(paragraph.sentence_spans)
         sentences += sum(sys.getsizeof(span) for span in paragraph.sentence_spans)

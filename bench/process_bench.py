@@ -23,12 +23,13 @@ imported_discord = time.perf_counter()
 import bot.app
 from bot.embeds import answer_embed
 from bot.render import answer_text
-from bot.search import load_index
+from bot.library import load_library
+from bot.sources import FolderSource
 imported = time.perf_counter()
-index = load_index(Path(sys.argv[1]))
-found = index.search(sys.argv[2])
-answer_embed(found, index.corpus)
-answer_text(found, index.corpus)
+library = load_library(FolderSource(Path(sys.argv[1])))
+found = library.ask(sys.argv[2])
+answer_embed(found, library)
+answer_text(found, library)
 peak = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]
 print(json.dumps({
     "import_discord_s": imported_discord - start,

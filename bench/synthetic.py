@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.corpus import Corpus, Document, Paragraph, load_corpus
+from bot.library import Library, build_library
+from bot.sources import DocumentFile, FolderSource, LibraryData
 from bot.text import STOP_WORDS
 
 ZIPF_EXPONENT = 1.0
@@ -76,7 +77,7 @@ def made_up_word(rng: random.Random) -> str:
     return stem + rng.choice(CODAS) + rng.choice(SUFFIXES)
 
 
-def synthetic_vocabulary(statement: Corpus, seed: int, size: int = VOCABULARY_SIZE) -> list[str]:
+def synthetic_vocabulary(statement: Library, seed: int, size: int = VOCABULARY_SIZE) -> list[str]:
     rng = random.Random(seed)
     stop_words = list(dict.fromkeys([*COMMON_FIRST, *sorted(STOP_WORDS)]))
     statement_words = sorted(
@@ -94,7 +95,7 @@ def synthetic_vocabulary(statement: Corpus, seed: int, size: int = VOCABULARY_SI
     return stop_words + head + tail
 
 
-def statement_vocabulary(statement: Corpus) -> list[str]:
+def statement_vocabulary(statement: Library) -> list[str]:
     """The statement's own words, most frequent first: its questions are drawn from these."""
     counts: dict[str, int] = {}
     for paragraph in statement.paragraphs:
@@ -114,50 +115,49 @@ def _paragraph_text(words: np.ndarray, rng: np.random.Generator) -> str:
     return " ".join(sentences)
 
 
-def synthetic_corpus(paragraph_count: int, data_dir: Path, seed: int = 5) -> Corpus:
+def synthetic_corpus(paragraph_count: int, data_dir: Path, seed: int = 5) -> LibraryData:
     """paragraph_count paragraphs in statements of 5-40, the real statement(s) among them."""
-    real = load_corpus(data_dir)
-    sampler = ZipfWords.over(synthetic_vocabulary(real, seed))
+    real = FolderSource(data_dir).load()
+    real_library = build_library(real)
+    sampler = ZipfWords.over(synthetic_vocabulary(real_library, seed))
     rng = np.random.default_rng(seed)
-    remaining = paragraph_count - len(real.paragraphs)
-    documents: list[Document] = []
+    remaining = paragraph_count - len(real_library.paragraphs)
+    documents: list[DocumentFile] = []
     while remaining > 0:
         size = min(int(rng.integers(*DOCUMENT_PARAGRAPHS)), remaining)
         documents.append(_synthetic_document(len(documents), size, sampler, rng))
         remaining -= size
     for document in real.documents:
         documents.insert(int(rng.integers(0, len(documents) + 1)), document)
-    return Corpus(tuple(documents))
+    return LibraryData(tuple(documents), real.glossary)
 
 
 def _synthetic_document(
     number: int, size: int, sampler: ZipfWords, rng: np.random.Generator
-) -> Document:
+) -> DocumentFile:
     speaker = SPEAKERS[number % len(SPEAKERS)]
-    sections = tuple(f"Panel {i + 1}" for i in range(int(rng.integers(1, 4))))
-    document = Document(
-        doc_id=f"synthetic-{number:06d}",
-        title=f"{speaker}'s statement {number} to a synthetic consultation",
-        short_title=f"{speaker} {number}",
-        speaker=speaker,
-        event="Synthetic consultation",
-        sections=sections,
-    )
+    sections = [f"Panel {i + 1}" for i in range(int(rng.integers(1, 4)))]
     lengths = np.maximum(
         rng.normal(PARAGRAPH_WORDS_MEAN, PARAGRAPH_WORDS_SPREAD, size).astype(int),
         PARAGRAPH_WORDS_MIN,
     )
     words = sampler.draw(rng, int(lengths.sum()))
-    paragraphs = []
+    blocks: list[str] = []
+    current = ""
     start = 0
     for index, length in enumerate(lengths):
-        text = _paragraph_text(words[start : start + length], rng)
+        if (section := sections[index * len(sections) // size]) != current:
+            blocks.append(section)
+            current = section
+        blocks.append(_paragraph_text(words[start : start + length], rng))
         start += length
-        section = sections[index * len(sections) // size]
-        paragraphs.append(Paragraph.of(document, index + 1, section, text))
-    # load_document sets the back-reference the same way.
-    object.__setattr__(document, "paragraphs", tuple(paragraphs))
-    return document
+    metadata = {
+        "title": f"{speaker}'s statement {number} to a synthetic consultation",
+        "short_title": f"{speaker} {number}",
+        "speaker": speaker,
+        "event": "Synthetic consultation",
+    }
+    return DocumentFile(f"synthetic-{number:06d}.txt", "\n\n".join(blocks), metadata)
 
 
 def questions(sampler: ZipfWords, count: int, seed: int) -> list[str]:

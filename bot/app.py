@@ -1,70 +1,51 @@
-"""The Discord client, built by create_bot(settings, index), with one error handler."""
+"""The Discord client, built by create_bot(settings, library), and the code that runs it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 import discord
 import yarl
 from discord import app_commands
 from discord.ext import commands
 
-from bot import embeds, render
-from bot.cog import StatementCog, UserFacingError
+from bot.cog import StatementCog
 from bot.config import ConfigError, Settings
-from bot.search import SearchIndex
+from bot.errors import interaction_error_handler
+from bot.library import Library
 from bot.views import BrowseButton
 
 log = logging.getLogger(__name__)
 
 
 class StatementTree(app_commands.CommandTree):
-    """The command tree, with the bot's single error handler."""
+    """The command tree; its errors take the bot's one error path."""
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        if interaction.type is discord.InteractionType.autocomplete:
-            log.error("autocomplete failed", exc_info=error)
-            return
-        if isinstance(error, app_commands.CommandOnCooldown):
-            message = render.COOLDOWN.format(seconds=max(error.retry_after, 1))
-        elif isinstance(error, UserFacingError):
-            message = str(error)
-        elif isinstance(error, app_commands.TransformerError):
-            value = embeds.escape(render.shorten(str(error.value), 100))
-            message = f"“{value}” is not a valid value here."
-        else:
-            command = interaction.command.qualified_name if interaction.command else "a component"
-            log.error("%s failed", command, exc_info=error)
-            message = render.FAILURE
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(embed=embeds.error_embed(message), ephemeral=True)
-            else:
-                await interaction.response.send_message(
-                    embed=embeds.error_embed(message), ephemeral=True
-                )
-        except discord.HTTPException:
-            log.exception("could not tell the user about an error")
+        await interaction_error_handler(interaction, error)
 
 
 class StatementBot(commands.Bot):
-    """Answers questions about the statements in its index. Needs no privileged intents."""
+    """Answers questions about the statements in its library. Needs no privileged intents."""
 
-    def __init__(self, settings: Settings, index: SearchIndex) -> None:
+    def __init__(self, settings: Settings, library: Library) -> None:
         super().__init__(
-            command_prefix=commands.when_mentioned,
+            # No prefix commands: mentions and DMs are answered by the cog's listener.
+            command_prefix=(),
             help_command=None,
             intents=discord.Intents.default(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=StatementTree,
         )
         self.settings = settings
-        self.index = index
+        self.statements = StatementCog(self, library)
 
     async def setup_hook(self) -> None:
-        await self.add_cog(StatementCog(self, self.index))
+        await self.add_cog(self.statements)
         self.add_dynamic_items(BrowseButton)
         if self.settings.guild_id is not None:
             # Guild commands update at once; global ones only on request (`python -m bot sync`).
@@ -81,21 +62,21 @@ class StatementBot(commands.Bot):
         log.info("connected as %s (id %s) in %d servers", self.user, self.user.id, len(self.guilds))
 
 
-def use_endpoints(settings: Settings) -> None:
-    """Point discord.py at the configured API and gateway (Discord's own unless overridden).
+def create_bot(settings: Settings, library: Library) -> StatementBot:
+    return StatementBot(settings, library)
 
-    discord.py reads both from class attributes, so this is process-wide by necessity.
+
+def prepare_discord(settings: Settings) -> None:
+    """Point discord.py at the configured API and gateway, and quiet its voice warnings.
+
+    discord.py reads these from class attributes, so this is process-wide: it is done where the
+    bot is run, never where one is only built (the unit tests build many).
     """
     discord.http.Route.BASE = settings.api_url
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
-
-
-def create_bot(settings: Settings, index: SearchIndex) -> StatementBot:
-    use_endpoints(settings)
     # A text-only bot: warnings that voice needs PyNaCl and davey are noise.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False
-    return StatementBot(settings, index)
 
 
 MISSING_TOKEN = "DISCORD_TOKEN is not set; add it to .env (see .env.example)."
@@ -118,17 +99,29 @@ def _token(settings: Settings) -> str:
     return settings.token
 
 
-async def run_bot(settings: Settings, index: SearchIndex) -> None:
-    """Connect and serve until stopped."""
+async def run_bot(settings: Settings, library: Library) -> None:
+    """Connect and serve until stopped; SIGHUP reloads the statements."""
     token = _token(settings)
-    async with create_bot(settings, index) as bot:
+    prepare_discord(settings)
+    async with create_bot(settings, library) as bot:
+        loop = asyncio.get_running_loop()
+        reloads: set[asyncio.Task[str]] = set()
+
+        def reload_on_signal() -> None:
+            log.info("SIGHUP: reloading the statements")
+            task = loop.create_task(bot.statements.reload_library())
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, reload_on_signal)
         await _login(bot, token)
         await bot.connect()
 
 
-async def sync_globally(settings: Settings, index: SearchIndex) -> int:
+async def sync_globally(settings: Settings, library: Library) -> int:
     """Register the commands for every server (shown within an hour); return the count."""
     token = _token(settings)
-    async with create_bot(settings, index) as bot:
+    prepare_discord(settings)
+    async with create_bot(settings, library) as bot:
         await _login(bot, token)
         return len(await bot.tree.sync())

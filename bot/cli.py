@@ -14,10 +14,11 @@ from typing import TextIO
 from bot import render
 from bot.config import ConfigError, Settings, load_settings
 from bot.corpus import DataError
+from bot.library import Library, load_library
 from bot.outline import PARAGRAPH_NUMBER
-from bot.search import QuestionTooLongError, SearchIndex, clean_question, load_index
+from bot.search import QuestionTooLongError
+from bot.sources import FolderSource
 
-log = logging.getLogger("bot")
 QUIT_WORDS = frozenset({"quit", "exit", "q", ":q"})
 CHAT_HELP = "Ask a question about the statement, type ¶N for a paragraph, 'contents', or 'quit'."
 
@@ -35,49 +36,45 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print JSON instead of text")
     paragraph = sub.add_parser("paragraph", help="print paragraph N")
     paragraph.add_argument("number", type=int)
-    paragraph.add_argument("--document", help="document id (file name without .txt)")
+    paragraph.add_argument("--document", help="the document's file name without .txt, or its id")
     sub.add_parser("sections", help="print the table of contents")
     sub.add_parser("check", help="validate the data and the configuration")
     sub.add_parser("sync", help="register the slash commands globally (needs DISCORD_TOKEN)")
     return parser
 
 
-def reply(index: SearchIndex, text: str) -> str:
+def reply(library: Library, text: str) -> str:
     """The terminal's reply to one line: a paragraph for "¶N", the contents, or an answer."""
-    corpus = index.corpus
     if number := PARAGRAPH_NUMBER.fullmatch(text.strip()):
-        return paragraph_reply(index, int(number.group(1)), None)
+        return paragraph_reply(library, int(number.group(1)), None)
     if text.strip().casefold() in {"contents", "sections", "toc"}:
-        return render.contents_text(corpus)
+        return render.contents_text(library)
     try:
-        question = clean_question(text)
+        return render.answer_text(library.ask(text), library)
     except QuestionTooLongError as exc:
         return render.question_too_long(exc.length)
-    return render.answer_text(index.search(question), corpus)
 
 
-def paragraph_reply(index: SearchIndex, number: int, doc_id: str | None) -> str:
-    corpus = index.corpus
-    document = corpus.document(doc_id) if doc_id else corpus.documents[0]
+def paragraph_reply(library: Library, number: int, document_key: str | None) -> str:
+    document = library.document(document_key) if document_key else library.documents[0]
     if document is None:
-        raise DataError(
-            f"no document {doc_id!r}; try one of: {', '.join(d.doc_id for d in corpus.documents)}."
-        )
+        names = ", ".join(d.name for d in library.documents)
+        raise DataError(f"no document {document_key!r}; try one of: {names}.")
     paragraph = document.paragraph(number)
     if paragraph is None:
         return render.paragraph_out_of_range(number, document)
-    return "\n".join(render.paragraph_text(paragraph, corpus))
+    return "\n".join(render.paragraph_text(paragraph, library))
 
 
-def answer_json(index: SearchIndex, text: str) -> str:
+def answer_json(library: Library, text: str) -> str:
     try:
-        data = render.answer_json(index.search(clean_question(text)), index.corpus)
+        data = render.answer_json(library.ask(text), library)
     except QuestionTooLongError as exc:
         data = {"question": text, "answered": False, "error": render.question_too_long(exc.length)}
     return json.dumps(data, ensure_ascii=False)
 
 
-def chat(index: SearchIndex, stdin: TextIO, stdout: TextIO) -> None:
+def chat(library: Library, stdin: TextIO, stdout: TextIO) -> None:
     """Interactive at a terminal; with piped input, one answer per line until EOF."""
     interactive = stdin.isatty()
     if interactive:
@@ -97,22 +94,23 @@ def chat(index: SearchIndex, stdin: TextIO, stdout: TextIO) -> None:
             continue
         if line.strip().casefold() in QUIT_WORDS:
             return
-        print(reply(index, line), file=stdout, end="\n\n", flush=True)
+        print(reply(library, line), file=stdout, end="\n\n", flush=True)
 
 
 def _lines(stdin: TextIO) -> Iterable[str]:
     return (line for line in stdin if line.strip())
 
 
-def check(settings: Settings, index: SearchIndex) -> str:
-    documents = index.corpus.documents
+def check(settings: Settings, library: Library) -> str:
+    documents = library.documents
     paragraphs = sum(len(d.paragraphs) for d in documents)
     lines = [
         f"ok: {len(documents)} document{'s' * (len(documents) != 1)}, {paragraphs} paragraphs "
         f"in {settings.data_dir}"
     ]
     lines += [
-        f"  {d.doc_id}: {d.title}; {len(d.sections)} section(s), {len(d.paragraphs)} paragraphs"
+        f"  {d.name} (id {d.id}): {d.title}; "
+        f"{len(d.sections)} section(s), {len(d.paragraphs)} paragraphs"
         for d in documents
     ]
     lines.append(f"  token: {'set' if settings.token else 'not set (terminal only)'}")
@@ -134,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         command = args.command or ("run" if settings.token else "chat")
         setup_logging(settings.log_level_number if command in {"run", "sync"} else logging.WARNING)
-        index = load_index(settings.data_dir)
-        # The index lives as long as the process; frozen, the collector stops rescanning it,
+        library = load_library(FolderSource(settings.data_dir))
+        # The library lives as long as the process; frozen, the collector stops rescanning it,
         # which at 10,000 paragraphs took 85 ms out of an answer now and then.
         gc.freeze()
         if args.command is None and command == "chat":
@@ -144,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                 "set it in .env to connect to Discord.",
                 file=sys.stderr,
             )
-        return _dispatch(command, args, settings, index)
+        return _dispatch(command, args, settings, library)
     except (ConfigError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -152,29 +150,30 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _dispatch(
-    command: str, args: argparse.Namespace, settings: Settings, index: SearchIndex
-) -> int:
+def _dispatch(command: str, args: argparse.Namespace, settings: Settings, library: Library) -> int:
     if command == "chat":
-        chat(index, sys.stdin, sys.stdout)
+        chat(library, sys.stdin, sys.stdout)
     elif command == "ask":
         question = " ".join(args.question)
         questions = [question] if question.strip() else _lines(sys.stdin)
         for text in questions:
-            print(answer_json(index, text) if args.json else reply(index, text) + "\n", flush=True)
+            print(
+                answer_json(library, text) if args.json else reply(library, text) + "\n",
+                flush=True,
+            )
     elif command == "paragraph":
-        print(paragraph_reply(index, args.number, args.document))
+        print(paragraph_reply(library, args.number, args.document))
     elif command == "sections":
-        print(render.contents_text(index.corpus))
+        print(render.contents_text(library))
     elif command == "check":
-        print(check(settings, index))
+        print(check(settings, library))
     else:
         # discord.py takes most of a second to import; the terminal commands never need it.
         from bot.app import run_bot, sync_globally
 
         if command == "run":
-            asyncio.run(run_bot(settings, index))
+            asyncio.run(run_bot(settings, library))
         else:
-            count = asyncio.run(sync_globally(settings, index))
+            count = asyncio.run(sync_globally(settings, library))
             print(f"synced {count} commands globally; Discord may take up to an hour to show them.")
     return 0

@@ -1,4 +1,4 @@
-"""Slash commands, the context menu and mentions: Discord wiring around the search core."""
+"""Slash commands, the context menu, buttons and mentions: Discord wiring around the library."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import embeds, render
-from bot.corpus import Paragraph
-from bot.outline import Outline
-from bot.search import MAX_QUESTION_CHARS, QuestionTooLongError, SearchIndex, clean_question
+from bot.corpus import DataError, Paragraph, StaleReferenceError
+from bot.errors import UserFacingError, interaction_error_handler, user_message
+from bot.library import Library
+from bot.search import MAX_QUESTION_CHARS, QuestionTooLongError
 from bot.views import Browse
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,6 @@ log = logging.getLogger(__name__)
 COOLDOWN_RATE = 5
 COOLDOWN_SECONDS = 20.0
 COOLDOWN_PRUNE_AT = 10_000
-
-
-class UserFacingError(app_commands.AppCommandError):
-    """An error whose message is meant for the user, shown ephemerally."""
 
 
 class UserCooldown:
@@ -47,14 +44,15 @@ class UserCooldown:
 
 
 class StatementCog(commands.Cog, name="Statement"):
-    """Ask about the statement, read its sections and paragraphs."""
+    """Ask about the statements, read their sections and paragraphs."""
 
-    def __init__(self, bot: commands.Bot, index: SearchIndex) -> None:
+    def __init__(self, bot: commands.Bot, library: Library) -> None:
         self.bot = bot
-        self.index = index
-        self.corpus = index.corpus
-        self.outline = Outline(index)
+        # The one place the bot keeps its library. A reload swaps it; each handler reads it once,
+        # so an answer never mixes the old data with the new.
+        self.library = library
         self.cooldown = UserCooldown()
+        self._reloading = asyncio.Lock()
         self.find_menu = app_commands.ContextMenu(
             name="Find in statement", callback=self.find_in_statement
         )
@@ -74,14 +72,14 @@ class StatementCog(commands.Cog, name="Statement"):
         self, question: str, owner_id: int
     ) -> tuple[discord.Embed, discord.ui.View | None]:
         """The reply to a question, from any front: slash command, menu or mention."""
+        library = self.library
         started = time.perf_counter()
+        # Off the event loop: a large library takes milliseconds to rank; heartbeats must not wait.
         try:
-            cleaned = clean_question(question)
+            answer = await asyncio.to_thread(library.ask, question)
         except QuestionTooLongError as exc:
             raise UserFacingError(render.question_too_long(exc.length)) from None
-        # Off the event loop: a large corpus takes milliseconds to rank; heartbeats must not wait.
-        answer = await asyncio.to_thread(self.index.search, cleaned)
-        log.debug("question: %r", cleaned)
+        log.debug("question: %r", answer.question)
         log.info(
             "answered in %.1f ms: %d words searched, %d not found, %d hits, answered=%s",
             (time.perf_counter() - started) * 1000,
@@ -90,9 +88,9 @@ class StatementCog(commands.Cog, name="Statement"):
             len(answer.hits),
             answer.answered,
         )
-        browse = Browse.for_answer(answer, self.corpus, owner_id)
-        view = browse.view(self.corpus) if browse else None
-        return embeds.answer_embed(answer, self.corpus), view
+        browse = Browse.for_answer(answer, owner_id)
+        view = browse.view(library) if browse else None
+        return embeds.answer_embed(answer, library), view
 
     @staticmethod
     async def send(
@@ -106,8 +104,11 @@ class StatementCog(commands.Cog, name="Statement"):
             embed=embed, view=view or discord.utils.MISSING, ephemeral=ephemeral
         )
 
-    def paragraph_view(self, paragraph: Paragraph, owner_id: int) -> discord.ui.View:
-        return Browse.for_paragraph(paragraph, self.corpus, owner_id).view(self.corpus)
+    async def show_paragraph(
+        self, interaction: discord.Interaction, library: Library, paragraph: Paragraph
+    ) -> None:
+        view = Browse.for_paragraph(paragraph, interaction.user.id).view(library)
+        await self.send(interaction, embeds.paragraph_embed(paragraph, library), view)
 
     @app_commands.command(
         name="ask",
@@ -131,10 +132,14 @@ class StatementCog(commands.Cog, name="Statement"):
         query="A paragraph number (5 or ¶5), heading words or words from the paragraph"
     )
     async def section(self, interaction: discord.Interaction, query: str | None = None) -> None:
+        library = self.library
         if query is None or not query.strip():
-            await interaction.response.send_message(embed=embeds.contents_embed(self.corpus))
+            await interaction.response.send_message(embed=embeds.contents_embed(library))
             return
-        entry = self.outline.resolve(query[:MAX_QUESTION_CHARS])
+        try:
+            entry = library.resolve(query[:MAX_QUESTION_CHARS])
+        except StaleReferenceError:
+            raise UserFacingError(render.STALE) from None
         if entry is None:
             raise UserFacingError(
                 f"No section or paragraph matches “{embeds.escape(render.shorten(query, 100))}”. "
@@ -145,15 +150,15 @@ class StatementCog(commands.Cog, name="Statement"):
                 embed=embeds.section_embed(entry.document, entry.heading)
             )
             return
-        view = self.paragraph_view(entry.paragraph, interaction.user.id)
-        await self.send(interaction, embeds.paragraph_embed(entry.paragraph, self.corpus), view)
+        await self.show_paragraph(interaction, library, entry.paragraph)
 
     @section.autocomplete("query")
     async def section_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return [
-            app_commands.Choice(name=e.label, value=e.key) for e in self.outline.matching(current)
+            app_commands.Choice(name=e.label, value=e.key)
+            for e in self.library.outline().matching(current)
         ]
 
     @app_commands.command(
@@ -166,21 +171,15 @@ class StatementCog(commands.Cog, name="Statement"):
     async def paragraph(
         self, interaction: discord.Interaction, number: int, document: str | None = None
     ) -> None:
-        chosen = self.corpus.documents[0]
-        if document:
-            # Autocomplete offers ids cut to Discord's 100 characters.
-            found = [
-                d for d in self.corpus.documents if d.doc_id[: embeds.CHOICE_CHARS] == document
-            ]
-            if not found:
-                shown = embeds.escape(render.shorten(document, 100))
-                raise UserFacingError(f"There is no statement “{shown}”; pick one from the list.")
-            chosen = found[0]
+        library = self.library
+        chosen = library.document(document) if document else library.documents[0]
+        if chosen is None:
+            shown = embeds.escape(render.shorten(document or "", 100))
+            raise UserFacingError(f"There is no statement “{shown}”; pick one from the list.")
         paragraph = chosen.paragraph(number)
         if paragraph is None:
             raise UserFacingError(render.paragraph_out_of_range(number, chosen))
-        view = self.paragraph_view(paragraph, interaction.user.id)
-        await self.send(interaction, embeds.paragraph_embed(paragraph, self.corpus), view)
+        await self.show_paragraph(interaction, library, paragraph)
 
     @paragraph.autocomplete("document")
     async def document_autocomplete(
@@ -188,12 +187,9 @@ class StatementCog(commands.Cog, name="Statement"):
     ) -> list[app_commands.Choice[str]]:
         typed = current.casefold()
         return [
-            app_commands.Choice(
-                name=render.shorten(d.title, embeds.CHOICE_CHARS),
-                value=d.doc_id[: embeds.CHOICE_CHARS],
-            )
-            for d in self.corpus.documents
-            if typed in d.title.casefold() or typed in d.doc_id.casefold()
+            app_commands.Choice(name=render.shorten(d.title, embeds.CHOICE_CHARS), value=d.id)
+            for d in self.library.documents
+            if typed in d.title.casefold() or typed in d.name.casefold()
         ][: embeds.AUTOCOMPLETE_CHOICES]
 
     @app_commands.command(
@@ -201,8 +197,32 @@ class StatementCog(commands.Cog, name="Statement"):
     )
     async def about(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(
-            embed=embeds.about_embed(self.corpus), ephemeral=True
+            embed=embeds.about_embed(self.library), ephemeral=True
         )
+
+    @app_commands.command(
+        name="reload", description="Read the statements again from the data folder (bot owner)."
+    )
+    @app_commands.default_permissions(administrator=True)
+    async def reload(self, interaction: discord.Interaction) -> None:
+        # Default permissions only hide the command; Discord lets admins change them.
+        if not await self.bot.is_owner(interaction.user):
+            raise UserFacingError("Only the bot's owner can reload the statements.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send(await self.reload_library(), ephemeral=True)
+
+    async def reload_library(self) -> str:
+        """Rebuild the library off the event loop and swap it in; on bad data keep the old one."""
+        async with self._reloading:
+            try:
+                fresh = await asyncio.to_thread(self.library.reloaded)
+            except DataError as exc:
+                log.error("reload failed, still serving the previous data: %s", exc)
+                return f"Reload failed, still serving the previous data: {exc}"
+            self.library = fresh
+        paragraphs = len(fresh.paragraphs)
+        log.info("reloaded: %d document(s), %d paragraphs", len(fresh.documents), paragraphs)
+        return f"Reloaded: {len(fresh.documents)} document(s), {paragraphs} paragraphs."
 
     async def find_in_statement(
         self, interaction: discord.Interaction, message: discord.Message
@@ -220,6 +240,34 @@ class StatementCog(commands.Cog, name="Statement"):
         await self.send(interaction, embed, view)
 
     @commands.Cog.listener()
+    async def on_browse(self, interaction: discord.Interaction, state: str) -> None:
+        """A button was pressed: show what its custom id says, to whoever asked."""
+        try:
+            await self._browse(interaction, state)
+        except Exception as error:
+            await interaction_error_handler(interaction, error)
+
+    async def _browse(self, interaction: discord.Interaction, state: str) -> None:
+        library = self.library
+        try:
+            target = Browse.decode(state)
+        except ValueError:
+            log.debug("a button press carried a custom id we did not write")
+            raise UserFacingError(render.INVALID_BUTTON) from None
+        if interaction.user.id != target.owner_id:
+            raise UserFacingError(render.BUTTON_OWNER_ONLY)
+        try:
+            embed, view = target.embed(library), target.view(library)
+        except StaleReferenceError:
+            raise UserFacingError(render.STALE) from None
+        # The footer says what was searched; it stays while the asker turns the pages.
+        if interaction.message is not None and interaction.message.embeds:
+            old_footer = interaction.message.embeds[0].footer.text
+            if old_footer:
+                embed.set_footer(text=old_footer)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """Answer a message that mentions the bot, or any direct message, like /ask."""
         me = self.bot.user
@@ -232,13 +280,10 @@ class StatementCog(commands.Cog, name="Statement"):
         view: discord.ui.View | None = None
         try:
             if (error := self.cooldown.hit(message.author.id)) is not None:
-                raise UserFacingError(render.COOLDOWN.format(seconds=max(error.retry_after, 1)))
+                raise error
             embed, view = await self.answer(question, message.author.id)
-        except UserFacingError as exc:
-            embed = embeds.error_embed(str(exc))
-        except Exception:
-            log.exception("failed to answer a message")
-            embed = embeds.error_embed(render.FAILURE)
+        except Exception as error:
+            embed = embeds.error_embed(user_message(error, "a mention"))
         try:
             await message.reply(embed=embed, view=view or discord.utils.MISSING)
         except discord.HTTPException as exc:

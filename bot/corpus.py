@@ -1,11 +1,14 @@
-"""Load the documents in the data folder and split them into sections, paragraphs and sentences."""
+"""Statements as documents, paragraphs and sentences, and the stable references to paragraphs.
+
+Pure: text in, data classes out. Reading files is the source's business (bot/sources.py).
+"""
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 # A block ends a paragraph only when it ends a sentence; otherwise a blank line is a page break.
 SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
@@ -15,25 +18,89 @@ ABBREVIATIONS = frozenset(
 )
 # The space after a full stop, or after a full stop and a closing quote, before a capital.
 SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+(?=[\"“‘(\[]?[A-Z0-9])")
+# Six hex digits name a document among thousands; four tell a paragraph's edited text apart.
+DOCUMENT_ID_BYTES = 3
+TEXT_HASH_BYTES = 2
 
 
 class DataError(Exception):
-    """The data folder cannot be used; the message says what to fix."""
+    """The data cannot be used; the message says what to fix."""
+
+
+class StaleReferenceError(LookupError):
+    """A reference names a paragraph that is no longer there, or whose text has changed."""
+
+
+def short_hash(text: str, size: int) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=size).hexdigest()
+
+
+def to_base36(number: int) -> str:
+    """A non-negative integer in digits and lower-case letters: compact for custom ids."""
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    encoded = ""
+    while True:
+        number, digit = divmod(number, 36)
+        encoded = digits[digit] + encoded
+        if number == 0:
+            return encoded
+
+
+@dataclass(frozen=True)
+class ParagraphRef:
+    """A paragraph named so that the name survives other documents and edits to other paragraphs.
+
+    The document is named by a hash of its file name, not its position among the files; the text
+    hash tells an old reference from a paragraph that has been edited since.
+    """
+
+    document_id: str
+    number: int
+    text_hash: str
+
+    PATTERN = r"[0-9a-f]{6}\.[0-9a-z]{1,4}\.[0-9a-f]{4}"
+
+    def encode(self) -> str:
+        """A compact form for custom ids and autocomplete values: "3fa9c1.5.9b2e"."""
+        return f"{self.document_id}.{to_base36(self.number)}.{self.text_hash}"
+
+    @classmethod
+    def decode(cls, text: str) -> ParagraphRef:
+        if re.fullmatch(cls.PATTERN, text) is None:
+            raise ValueError(f"not a paragraph reference: {text[:40]!r}")
+        document_id, number, text_hash = text.split(".")
+        return cls(document_id, int(number, 36), text_hash)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """Who said a statement, where, and under which file name."""
+
+    name: str
+    title: str
+    short_title: str
+    speaker: str = ""
+    event: str = ""
+
+    @property
+    def id(self) -> str:
+        """A short hash of the file name: stable when other documents come and go."""
+        return short_hash(self.name, DOCUMENT_ID_BYTES)
 
 
 @dataclass(frozen=True)
 class Paragraph:
     """One paragraph of a document, numbered from 1 in reading order."""
 
-    document: Document
+    document: DocumentInfo
     number: int
     section: str
     text: str
     # Where each sentence starts and ends in text; slices, so a large library is not kept twice.
-    sentence_spans: tuple[tuple[int, int], ...]
+    sentence_spans: tuple[tuple[int, int], ...] = field(repr=False)
 
     @classmethod
-    def of(cls, document: Document, number: int, section: str, text: str) -> Paragraph:
+    def of(cls, document: DocumentInfo, number: int, section: str, text: str) -> Paragraph:
         spans = []
         end = 0
         for sentence in split_sentences(text):
@@ -47,54 +114,29 @@ class Paragraph:
         return tuple(self.text[start:end] for start, end in self.sentence_spans)
 
     @property
-    def reference(self) -> str:
+    def label(self) -> str:
         return f"¶{self.number}"
 
-    def __repr__(self) -> str:
-        return f"Paragraph({self.document.doc_id!r}, {self.reference})"
+    @cached_property
+    def ref(self) -> ParagraphRef:
+        return ParagraphRef(self.document.id, self.number, short_hash(self.text, TEXT_HASH_BYTES))
 
 
-@dataclass(frozen=True, eq=False)
-class Document:
-    """A statement: its metadata, its section headings and its paragraphs."""
+@dataclass(frozen=True)
+class Document(DocumentInfo):
+    """A statement: its metadata, its section headings and its paragraphs.
 
-    doc_id: str
-    title: str
-    short_title: str
-    speaker: str
-    event: str
-    sections: tuple[str, ...]
+    Its paragraphs point back to its metadata (a DocumentInfo), not to it, so nothing frozen
+    has to be patched to link the two.
+    """
+
+    sections: tuple[str, ...] = ()
     paragraphs: tuple[Paragraph, ...] = ()
 
     def paragraph(self, number: int) -> Paragraph | None:
         if 1 <= number <= len(self.paragraphs):
             return self.paragraphs[number - 1]
         return None
-
-    def __repr__(self) -> str:
-        return f"Document({self.doc_id!r}, {len(self.paragraphs)} paragraphs)"
-
-
-@dataclass(frozen=True)
-class Corpus:
-    """Every document in the data folder, in file-name order."""
-
-    documents: tuple[Document, ...]
-
-    @property
-    def paragraphs(self) -> tuple[Paragraph, ...]:
-        return tuple(p for d in self.documents for p in d.paragraphs)
-
-    @property
-    def multi_document(self) -> bool:
-        return len(self.documents) > 1
-
-    def document(self, doc_id: str) -> Document | None:
-        return next((d for d in self.documents if d.doc_id == doc_id), None)
-
-    @property
-    def speakers(self) -> frozenset[str]:
-        return frozenset(d.speaker for d in self.documents if d.speaker)
 
 
 def split_sentences(text: str) -> tuple[str, ...]:
@@ -142,65 +184,31 @@ def segment(text: str) -> tuple[list[str], list[tuple[str, str]]]:
     return headings, paragraphs
 
 
-def load_document(path: Path) -> Document:
-    """Read one statement and the metadata file beside it (same name, .json)."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}.") from None
+def build_document(name: str, text: str, metadata: dict[str, str], origin: str = "") -> Document:
+    """A statement from its file name, text and metadata; errors name `origin` (its path)."""
+    where = origin or name
     if not text.strip():
-        raise DataError(f"{path} is empty; add the statement's text or remove the file.")
-    meta = _load_metadata(path.with_suffix(".json"))
+        raise DataError(f"{where} is empty; add the statement's text or remove the file.")
     headings, pairs = segment(text)
     if not pairs:
         raise DataError(
-            f"{path} has no paragraphs; separate paragraphs with a blank line and end them with "
+            f"{where} has no paragraphs; separate paragraphs with a blank line and end them with "
             "a full stop."
         )
-    document = Document(
-        doc_id=path.stem,
-        title=meta.get("title") or path.stem.replace("-", " ").replace("_", " "),
-        short_title=meta.get("short_title") or meta.get("title") or path.stem,
-        speaker=meta.get("speaker", ""),
-        event=meta.get("event", ""),
-        sections=tuple(headings) or (meta.get("section", ""),),
+    stem = name.rsplit(".", 1)[0]
+    info = DocumentInfo(
+        name=stem,
+        title=metadata.get("title") or stem.replace("-", " ").replace("_", " "),
+        short_title=metadata.get("short_title") or metadata.get("title") or stem,
+        speaker=metadata.get("speaker", ""),
+        event=metadata.get("event", ""),
     )
-    paragraphs = tuple(
-        Paragraph.of(document, number, section or meta.get("section", ""), text)
-        for number, (section, text) in enumerate(pairs, start=1)
+    default_section = metadata.get("section", "")
+    return Document(
+        **asdict(info),
+        sections=tuple(headings) or (default_section,),
+        paragraphs=tuple(
+            Paragraph.of(info, number, section or default_section, paragraph)
+            for number, (section, paragraph) in enumerate(pairs, start=1)
+        ),
     )
-    # The document and its paragraphs refer to each other; set the back-reference once.
-    object.__setattr__(document, "paragraphs", paragraphs)
-    return document
-
-
-def _load_metadata(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path} is not valid UTF-8 JSON ({exc}); fix or remove it.") from None
-    if not isinstance(meta, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
-    ):
-        raise DataError(
-            f"{path} must be a JSON object of strings (title, speaker, event, section)."
-        )
-    return meta
-
-
-def load_corpus(data_dir: Path) -> Corpus:
-    """Load every statement (*.txt) in data_dir."""
-    if not data_dir.is_dir():
-        raise DataError(
-            f"data folder {data_dir} does not exist; set DATA_DIR to the statements' folder."
-        )
-    paths = sorted(data_dir.glob("*.txt"))
-    if not paths:
-        raise DataError(
-            f"data folder {data_dir} has no .txt statements; add one (see README, Data)."
-        )
-    return Corpus(tuple(load_document(path) for path in paths))

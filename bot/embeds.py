@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 
 from bot import render
-from bot.corpus import Corpus, Document, Paragraph
+from bot.corpus import Document, Paragraph
 from bot.search import Answer
+
+if TYPE_CHECKING:
+    from bot.library import Library
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 EMBED_TITLE_CHARS = 256
@@ -54,19 +59,20 @@ def _title(text: str) -> str:
     return render.shorten(escape(text), EMBED_TITLE_CHARS)
 
 
-def _snippet_lines(paragraphs: list[Paragraph], corpus: Corpus) -> str:
+def _snippet_lines(paragraphs: list[Paragraph], library: Library) -> str:
     lines = [
-        f"**{escape(render.reference(p, corpus))}** {escape(render.snippet(p))}" for p in paragraphs
+        f"**{escape(render.reference(p, library))}** {escape(render.snippet(p))}"
+        for p in paragraphs
     ]
     return render.shorten("\n".join(lines), EMBED_FIELD_VALUE_CHARS)
 
 
 def paragraph_embed(
-    paragraph: Paragraph, corpus: Corpus, emphasis: int | None = None
+    paragraph: Paragraph, library: Library, emphasis: int | None = None
 ) -> discord.Embed:
     """One paragraph, quoted in full with its reference and source."""
     embed = discord.Embed(
-        title=_title(f"{render.reference(paragraph, corpus)} · {paragraph.section}".rstrip(" ·")),
+        title=_title(f"{render.reference(paragraph, library)} · {paragraph.section}".rstrip(" ·")),
         description=quote(paragraph, emphasis),
         colour=ANSWER_COLOUR,
     )
@@ -75,16 +81,16 @@ def paragraph_embed(
 
 
 def match_embed(
-    paragraph: Paragraph, sentence: int, others: list[Paragraph], corpus: Corpus
+    paragraph: Paragraph, sentence: int, others: list[Paragraph], library: Library
 ) -> discord.Embed:
     """A match in full with its answer sentence in bold; the other matches as snippets."""
-    embed = paragraph_embed(paragraph, corpus, emphasis=sentence)
+    embed = paragraph_embed(paragraph, library, emphasis=sentence)
     if others:
-        embed.add_field(name="Also relevant", value=_snippet_lines(others, corpus), inline=False)
+        embed.add_field(name="Also relevant", value=_snippet_lines(others, library), inline=False)
     return embed
 
 
-def answer_embed(answer: Answer, corpus: Corpus) -> discord.Embed:
+def answer_embed(answer: Answer, library: Library) -> discord.Embed:
     """The answer to a question: the best hit in full, the others as snippets."""
     if answer.asked_nothing:
         return discord.Embed(description=escape(render.NO_QUESTION), colour=NOT_FOUND_COLOUR)
@@ -97,23 +103,23 @@ def answer_embed(answer: Answer, corpus: Corpus) -> discord.Embed:
         if answer.hits:
             embed.add_field(
                 name="Possibly related",
-                value=_snippet_lines([answer.hits[0].paragraph], corpus),
+                value=_snippet_lines([answer.hits[0].paragraph], library),
                 inline=False,
             )
     else:
         hit = answer.hits[0]
         others = [h.paragraph for h in render.other_hits(answer, hit)]
-        embed = match_embed(hit.paragraph, hit.sentence_index, others, corpus)
+        embed = match_embed(hit.paragraph, hit.sentence_index, others, library)
     note = render.search_note(answer)
     document = answer.hits[0].paragraph.document.title if answer.hits else ""
     embed.set_footer(text=_footer(" · ".join(part for part in (note, document) if part)))
     return embed
 
 
-def contents_embed(corpus: Corpus) -> discord.Embed:
+def contents_embed(library: Library) -> discord.Embed:
     """The table of contents: every document, its heading and each paragraph's first words."""
     embed = discord.Embed(title="Contents", colour=ANSWER_COLOUR)
-    for document, entries in render.table_of_contents(corpus)[:EMBED_FIELDS]:
+    for document, entries in render.table_of_contents(library)[:EMBED_FIELDS]:
         embed.add_field(
             name=render.shorten(escape(document.title), EMBED_FIELD_NAME_CHARS),
             value=render.shorten("\n".join(escape(e) for e in entries), EMBED_FIELD_VALUE_CHARS),
@@ -135,10 +141,10 @@ def section_embed(document: Document, heading: str) -> discord.Embed:
     return embed
 
 
-def about_embed(corpus: Corpus) -> discord.Embed:
+def about_embed(library: Library) -> discord.Embed:
     documents = "\n".join(
         f"**{escape(d.title)}**: {escape(', '.join(d.sections))} ({len(d.paragraphs)} paragraphs)"
-        for d in corpus.documents
+        for d in library.documents
     )
     examples = "\n".join(f"• {escape(q)}" for q in render.EXAMPLE_QUESTIONS)
     embed = discord.Embed(

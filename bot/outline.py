@@ -1,4 +1,4 @@
-"""The statement's outline: headings and paragraphs as entries to pick from, filter and resolve."""
+"""The library's outline: headings and paragraphs as entries to pick from, filter and look up."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot import render
 from bot.corpus import Document, Paragraph
-from bot.search import SearchIndex
+from bot.text import Analyzer
 
 LABEL_CHARS = 100
 PARAGRAPH_NUMBER = re.compile(r"(?:¶|p|para|paragraph)?\s*(\d{1,4})", re.IGNORECASE)
@@ -28,25 +28,32 @@ class Entry:
         return self.paragraph.text if self.paragraph is not None else self.heading
 
 
-class Outline:
-    """Every heading and paragraph of the corpus, for /section and its autocomplete."""
+def heading_key(document: Document, position: int) -> str:
+    return f"{document.id}.h{position}"
 
-    def __init__(self, index: SearchIndex) -> None:
-        self.index = index
-        corpus = index.corpus
+
+class Outline:
+    """Every heading and paragraph, for /section and its autocomplete."""
+
+    def __init__(self, documents: tuple[Document, ...], analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
         entries: list[Entry] = []
-        for d, document in enumerate(corpus.documents):
-            prefix = f"{document.short_title} " if corpus.multi_document else ""
-            for h, heading in enumerate(document.sections):
+        for document in documents:
+            prefix = f"{document.short_title} " if len(documents) > 1 else ""
+            for position, heading in enumerate(document.sections):
                 label = render.shorten(f"{prefix}§ {heading} (section)", LABEL_CHARS)
-                entries.append(Entry(f"{d}:h{h}", label, document, heading=heading))
-            for paragraph in document.paragraphs:
-                label = render.shorten(
-                    f"{prefix}{paragraph.reference} — {paragraph.text}", LABEL_CHARS
+                entries.append(
+                    Entry(heading_key(document, position), label, document, heading=heading)
                 )
-                entries.append(Entry(f"{d}:{paragraph.number}", label, document, paragraph))
+            for paragraph in document.paragraphs:
+                label = render.shorten(f"{prefix}{paragraph.label} — {paragraph.text}", LABEL_CHARS)
+                entries.append(Entry(paragraph.ref.encode(), label, document, paragraph))
         self.entries = tuple(entries)
         self._by_key = {e.key: e for e in entries}
+
+    def entry(self, key: str) -> Entry | None:
+        """The entry an autocomplete choice named, if it is still there unchanged."""
+        return self._by_key.get(key)
 
     def matching(self, typed: str, limit: int = 25) -> list[Entry]:
         """Entries for what the user has typed so far: a number, "¶5", or words of the text."""
@@ -58,7 +65,7 @@ class Outline:
         # Every word typed must begin a word of the entry, so "gf" already finds "GFMD".
         patterns = [
             re.compile(r"\b" + r"[\s\-]+".join(map(re.escape, t.surface.split())))
-            for t in self.index.analyzer.tokens(typed, query=True)
+            for t in self.analyzer.tokens(typed, query=True)
         ]
         if not patterns:
             return list(self.entries[:limit])
@@ -71,17 +78,5 @@ class Outline:
                     break
         return found
 
-    def resolve(self, text: str) -> Entry | None:
-        """What a /section query means: a chosen key, a number, words, or the best search hit."""
-        if (entry := self._by_key.get(text.strip())) is not None:
-            return entry
-        if matches := self.matching(text, limit=1):
-            return matches[0]
-        answer = self.index.search(text, limit=1)
-        if answer.answered and answer.best is not None:
-            return self.entry_for(answer.best.paragraph)
-        return None
-
     def entry_for(self, paragraph: Paragraph) -> Entry:
-        d = self.index.corpus.documents.index(paragraph.document)
-        return self._by_key[f"{d}:{paragraph.number}"]
+        return self._by_key[paragraph.ref.encode()]

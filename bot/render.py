@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from bot.corpus import Corpus, Document, Paragraph
+from bot.corpus import Document, Paragraph
 from bot.search import MAX_QUESTION_CHARS, Answer, Hit
+
+if TYPE_CHECKING:
+    from bot.library import Library
 
 EXAMPLE_QUESTIONS = (
     "Who should lead on migration data?",
@@ -24,6 +28,8 @@ NO_QUESTION = "Ask a question about the statement, for example: " + " / ".join(
 COOLDOWN = "You're asking faster than I can keep up with: try again in {seconds:.0f} s."
 FAILURE = "Something went wrong on my side and it has been logged. Please try again."
 BUTTON_OWNER_ONLY = "These buttons belong to whoever asked. Use /ask to get your own answer."
+STALE = "This message refers to an older version of the statement. Please ask again."
+INVALID_BUTTON = "This button is not valid. Use /ask to get a fresh answer."
 
 
 def question_too_long(length: int) -> str:
@@ -48,13 +54,11 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:") + ELLIPSIS
 
 
-def reference(paragraph: Paragraph, corpus: Corpus) -> str:
+def reference(paragraph: Paragraph, library: Library) -> str:
     """ "¶5", or "Canada, GCM Panel 4 ¶5" when several documents are loaded."""
-    if corpus.multi_document:
-        return (
-            f"{shorten(paragraph.document.short_title, DOCUMENT_NAME_CHARS)} {paragraph.reference}"
-        )
-    return paragraph.reference
+    if library.multi_document:
+        return f"{shorten(paragraph.document.short_title, DOCUMENT_NAME_CHARS)} {paragraph.label}"
+    return paragraph.label
 
 
 def source(paragraph: Paragraph) -> str:
@@ -104,58 +108,60 @@ def other_hits(answer: Answer, shown: Hit) -> list[Hit]:
 
 def paragraph_lines(paragraphs: Iterable[Paragraph]) -> list[str]:
     """One line per paragraph: its reference and first words."""
-    return [f"{p.reference} {shorten(p.text, 70)}" for p in paragraphs]
+    return [f"{p.label} {shorten(p.text, 70)}" for p in paragraphs]
 
 
-def table_of_contents(corpus: Corpus) -> list[tuple[Document, list[str]]]:
+def table_of_contents(library: Library) -> list[tuple[Document, list[str]]]:
     """For each document, its headings and one line per paragraph with its first words."""
     return [
         (document, [*document.sections, *paragraph_lines(document.paragraphs)])
-        for document in corpus.documents
+        for document in library.documents
     ]
 
 
 # Plain text for the terminal and `python -m bot ask`.
 
 
-def answer_text(answer: Answer, corpus: Corpus) -> str:
+def answer_text(answer: Answer, library: Library) -> str:
     lines: list[str] = []
     best = answer.best
     if answer.asked_nothing:
         return NO_QUESTION
     if answer.answered and best is not None:
-        lines += paragraph_text(best.paragraph, corpus, emphasis=best.sentence_index)
+        lines += paragraph_text(best.paragraph, library, emphasis=best.sentence_index)
         others = other_hits(answer, best)
         if others:
             lines.append("Also relevant:")
-            lines += [f"  {reference(h.paragraph, corpus)} {snippet(h.paragraph)}" for h in others]
+            lines += [f"  {reference(h.paragraph, library)} {snippet(h.paragraph)}" for h in others]
     else:
         lines.append(not_addressed(answer))
         if best is not None:
             lines.append(
-                f"Possibly related: {reference(best.paragraph, corpus)} {snippet(best.paragraph)}"
+                f"Possibly related: {reference(best.paragraph, library)} {snippet(best.paragraph)}"
             )
     if note := search_note(answer):
         lines.append(f"({note})")
     return "\n".join(lines)
 
 
-def paragraph_text(paragraph: Paragraph, corpus: Corpus, emphasis: int | None = None) -> list[str]:
-    lines = [f"{reference(paragraph, corpus)} · {source(paragraph)}", f"  {paragraph.text}"]
+def paragraph_text(
+    paragraph: Paragraph, library: Library, emphasis: int | None = None
+) -> list[str]:
+    lines = [f"{reference(paragraph, library)} · {source(paragraph)}", f"  {paragraph.text}"]
     if emphasis is not None:
         lines.append(f"  Answer: “{paragraph.sentences[emphasis]}”")
     return lines
 
 
-def contents_text(corpus: Corpus) -> str:
+def contents_text(library: Library) -> str:
     lines = []
-    for document, entries in table_of_contents(corpus):
+    for document, entries in table_of_contents(library):
         lines.append(document.title)
         lines += [f"  {entry}" for entry in entries]
     return "\n".join(lines)
 
 
-def answer_json(answer: Answer, corpus: Corpus) -> dict[str, object]:
+def answer_json(answer: Answer, library: Library) -> dict[str, object]:
     """The answer as data, best hit first, for `python -m bot ask --json`."""
     return {
         "question": answer.question,
@@ -166,10 +172,12 @@ def answer_json(answer: Answer, corpus: Corpus) -> dict[str, object]:
         "missing_terms": list(answer.missing),
         "results": [
             {
-                "document": hit.paragraph.document.doc_id,
+                "document": hit.paragraph.document.name,
+                "document_id": hit.paragraph.document.id,
                 "section": hit.paragraph.section,
                 "paragraph": hit.paragraph.number,
-                "reference": reference(hit.paragraph, corpus),
+                "ref": hit.paragraph.ref.encode(),
+                "reference": reference(hit.paragraph, library),
                 "score": round(hit.score, 6),
                 "text": hit.paragraph.text,
                 "sentence": hit.sentence,

@@ -8,17 +8,15 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.corpus import Corpus, Paragraph, load_corpus
+from bot.corpus import Paragraph
 from bot.ranking import Variant, make_scorer
-from bot.text import WORD, Analyzer, Token, load_glossary
+from bot.text import WORD, Analyzer, Token
 
 MAX_QUESTION_CHARS = 300
-GLOSSARY_FILE = "glossary.toml"
 DEFAULT_VARIANT: Variant = "plus"
 DEFAULT_LIMIT = 3
 
@@ -116,14 +114,17 @@ class _ParagraphTerms:
 
 
 class SearchIndex:
-    """BM25 over every paragraph of the corpus, built once and read-only afterwards."""
+    """BM25 over paragraphs, built once and read-only afterwards."""
 
     def __init__(
-        self, corpus: Corpus, analyzer: Analyzer, variant: Variant = DEFAULT_VARIANT
+        self,
+        paragraphs: tuple[Paragraph, ...],
+        analyzer: Analyzer,
+        variant: Variant = DEFAULT_VARIANT,
     ) -> None:
-        self.corpus = corpus
         self.analyzer = analyzer
-        self.paragraphs = corpus.paragraphs
+        self.paragraphs = paragraphs
+        self.variant: Variant = variant
         self._scorer = make_scorer((analyzer.terms(p.text) for p in self.paragraphs), variant)
         self._paragraph_terms = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
             self._analyze_paragraph
@@ -258,10 +259,3 @@ class SearchIndex:
             if score > best_score:
                 best, best_score = i, score
         return best
-
-
-def load_index(data_dir: Path, variant: Variant = DEFAULT_VARIANT) -> SearchIndex:
-    """Load every statement and the glossary in data_dir and index them."""
-    corpus = load_corpus(data_dir)
-    analyzer = Analyzer(load_glossary(data_dir / GLOSSARY_FILE), extra_stop_words=corpus.speakers)
-    return SearchIndex(corpus, analyzer, variant)

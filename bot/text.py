@@ -6,7 +6,6 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import Stemmer
 
@@ -43,14 +42,12 @@ class Glossary:
     chat_words: frozenset[str] = frozenset()
 
 
-def load_glossary(path: Path) -> Glossary:
-    """Read the glossary TOML file; a missing file means an empty glossary."""
-    if not path.exists():
-        return Glossary()
+def parse_glossary(text: str, where: str) -> Glossary:
+    """Read a glossary from its TOML text; `where` names the file in error messages."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise DataError(f"{path} is not valid UTF-8 TOML ({exc}); fix it or remove it.") from None
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{where} is not valid TOML ({exc}); fix it or remove it.") from None
     try:
         acronyms = {
             str(acronym): tuple(_strings(forms, f"acronyms.{acronym}"))
@@ -65,7 +62,7 @@ def load_glossary(path: Path) -> Glossary:
             for w in _strings(raw.get("chat_words", {}).get("words", []), "chat_words.words")
         )
     except (AttributeError, TypeError) as exc:
-        raise DataError(f"{path}: {exc}; see the README for the glossary format.") from None
+        raise DataError(f"{where}: {exc}; see the README for the glossary format.") from None
     return Glossary(acronyms, synonyms, chat_words)
 
 

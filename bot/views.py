@@ -1,29 +1,30 @@
 """Buttons under an answer or a paragraph: another match, the previous and the next paragraph.
 
 The buttons keep no state in the bot. What a message shows travels in each button's custom id,
-so the buttons keep working after a restart, and answers cost no memory while they stay on screen.
+as stable paragraph references, so the buttons keep working after a restart or a reload, cost no
+memory while they stay on screen, and say so when the paragraph they name has changed.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, replace
-from typing import Protocol, cast
+from typing import TYPE_CHECKING
 
 import discord
 
-from bot import embeds, render
-from bot.corpus import Corpus, Paragraph
-from bot.search import Answer, SearchIndex
+from bot import embeds
+from bot.corpus import Paragraph, ParagraphRef, to_base36
+from bot.search import Answer
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from bot.library import Library
 
-STALE = "This message refers to an older version of the statement. Please ask again."
-
-
-class HasIndex(Protocol):
-    index: SearchIndex
+# The event a pressed button is handed over as; the cog listens for it (on_browse).
+BROWSE_EVENT = "browse"
+CUSTOM_ID_PREFIX = "sb:"
+_REF = ParagraphRef.PATTERN
+_MATCH = rf"{_REF}\.[0-9a-z]{{1,2}}"
 
 
 @dataclass(frozen=True)
@@ -31,91 +32,81 @@ class Browse:
     """What an answer or paragraph message shows, small enough for a custom id (≤100 chars)."""
 
     owner_id: int
-    # (document index, paragraph number, answer sentence index) of each match, best first.
-    matches: tuple[tuple[int, int, int], ...] = ()
+    # Each match's paragraph and answer sentence, best first.
+    matches: tuple[tuple[ParagraphRef, int], ...] = ()
     match: int = 0
-    # Set when a paragraph is shown instead of a match: (document index, paragraph number).
-    paragraph: tuple[int, int] | None = None
+    # Set when a paragraph is shown instead of a match.
+    paragraph: ParagraphRef | None = None
 
-    FORMAT = re.compile(r"(\d+):((?:\d+\.\d+\.\d+-?)*):(\d+):(?:(\d+)\.(\d+))?")
+    FORMAT = re.compile(
+        rf"([0-9a-z]{{1,13}}):((?:{_MATCH})(?:-{_MATCH}){{0,4}})?:([0-9]):({_REF})?"
+    )
 
     @classmethod
-    def for_answer(cls, answer: Answer, corpus: Corpus, owner_id: int) -> Browse | None:
+    def for_answer(cls, answer: Answer, owner_id: int) -> Browse | None:
         if not answer.answered or not answer.hits:
             return None
-        documents = corpus.documents
-        matches = tuple(
-            (documents.index(h.paragraph.document), h.paragraph.number, h.sentence_index)
-            for h in answer.hits
-        )
-        return cls(owner_id, matches)
+        return cls(owner_id, tuple((h.paragraph.ref, h.sentence_index) for h in answer.hits))
 
     @classmethod
-    def for_paragraph(cls, paragraph: Paragraph, corpus: Corpus, owner_id: int) -> Browse:
-        return cls(
-            owner_id, paragraph=(corpus.documents.index(paragraph.document), paragraph.number)
-        )
+    def for_paragraph(cls, paragraph: Paragraph, owner_id: int) -> Browse:
+        return cls(owner_id, paragraph=paragraph.ref)
 
     def encode(self) -> str:
-        matches = "-".join(f"{d}.{n}.{s}" for d, n, s in self.matches)
-        paragraph = f"{self.paragraph[0]}.{self.paragraph[1]}" if self.paragraph else ""
-        return f"{self.owner_id}:{matches}:{self.match}:{paragraph}"
+        matches = "-".join(f"{ref.encode()}.{to_base36(s)}" for ref, s in self.matches)
+        paragraph = self.paragraph.encode() if self.paragraph else ""
+        return f"{to_base36(self.owner_id)}:{matches}:{self.match}:{paragraph}"
 
     @classmethod
     def decode(cls, text: str) -> Browse:
+        """The state a custom id carries; ValueError for anything we did not write."""
         found = cls.FORMAT.fullmatch(text)
         if found is None:
-            raise ValueError(f"not a browse state: {text!r}")
-        owner, matches, match, document, number = found.groups()
+            raise ValueError("not a browse state")
+        owner, matches, match, paragraph = found.groups()
+        decoded = []
+        for item in matches.split("-") if matches else ():
+            ref, sentence = item.rsplit(".", 1)
+            decoded.append((ParagraphRef.decode(ref), int(sentence, 36)))
+        if int(match) >= max(len(decoded), 1) or (paragraph is None and not decoded):
+            raise ValueError("not a browse state")
         return cls(
-            owner_id=int(owner),
-            matches=tuple(
-                (int(d), int(n), int(s))
-                for d, n, s in (m.split(".") for m in matches.split("-") if m)
-            ),
+            owner_id=int(owner, 36),
+            matches=tuple(decoded),
             match=int(match),
-            paragraph=(int(document), int(number)) if document else None,
+            paragraph=ParagraphRef.decode(paragraph) if paragraph else None,
         )
 
-    def _paragraph(self, corpus: Corpus, document: int, number: int) -> Paragraph:
-        if not 0 <= document < len(corpus.documents):
-            raise LookupError(STALE)
-        paragraph = corpus.documents[document].paragraph(number)
-        if paragraph is None:
-            raise LookupError(STALE)
-        return paragraph
-
-    def current(self, corpus: Corpus) -> Paragraph:
-        """The paragraph on screen. LookupError when the data changed since the message was sent."""
+    def current(self, library: Library) -> Paragraph:
+        """The paragraph on screen; StaleReferenceError if it changed since the message was sent."""
         if self.paragraph is not None:
-            return self._paragraph(corpus, *self.paragraph)
-        document, number, _ = self.matches[self.match]
-        return self._paragraph(corpus, document, number)
+            return library.paragraph(self.paragraph)
+        return library.paragraph(self.matches[self.match][0])
 
-    def embed(self, corpus: Corpus) -> discord.Embed:
+    def embed(self, library: Library) -> discord.Embed:
         if self.paragraph is not None:
-            return embeds.paragraph_embed(self.current(corpus), corpus)
+            return embeds.paragraph_embed(self.current(library), library)
         others = [
-            self._paragraph(corpus, document, number)
-            for i, (document, number, _) in enumerate(self.matches)
-            if i != self.match
+            library.paragraph(ref) for i, (ref, _) in enumerate(self.matches) if i != self.match
         ]
-        return embeds.match_embed(self.current(corpus), self.matches[self.match][2], others, corpus)
+        return embeds.match_embed(
+            self.current(library), self.matches[self.match][1], others, library
+        )
 
-    def view(self, corpus: Corpus) -> discord.ui.View:
+    def view(self, library: Library) -> discord.ui.View:
         """Previous paragraph, another match (when there are several), next paragraph."""
-        current = self.current(corpus)
-        document = corpus.documents.index(current.document)
-        last = len(current.document.paragraphs)
+        current = self.current(library)
+        document = library.document(current.document.id)
+        assert document is not None
 
         def step(slot: str, number: int, emoji: str) -> BrowseButton:
-            target = min(max(number, 1), last)
+            target = document.paragraphs[min(max(number, 1), len(document.paragraphs)) - 1]
             return BrowseButton(
                 slot,
-                replace(self, paragraph=(document, target)),
-                label=f"¶{target}",
+                replace(self, paragraph=target.ref),
+                label=target.label,
                 emoji=emoji,
-                disabled=target == current.number,
+                disabled=target is current,
             )
 
         view = discord.ui.View(timeout=None)
@@ -126,7 +117,7 @@ class Browse:
                 BrowseButton(
                     "m",
                     replace(self, match=upcoming, paragraph=None),
-                    label=f"Other match: ¶{self.matches[upcoming][1]}",
+                    label=f"Other match: ¶{self.matches[upcoming][0].number}",
                     style=discord.ButtonStyle.primary,
                 )
             )
@@ -136,61 +127,39 @@ class Browse:
 
 class BrowseButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"sb:(?P<slot>[<m>]):(?P<state>[0-9.:\-]+)",
+    # Anything after the prefix is accepted here and decoded by the handler, so that a forged
+    # id gets a clear answer instead of a traceback inside discord.py.
+    template=r"sb:(?P<slot>[<m>]):(?P<state>.{0,100})",
 ):
-    """A button that shows the state it carries. Only the person who asked can press it."""
+    """A button that carries the state it shows; pressing it hands that state to the cog."""
 
     def __init__(
         self,
         slot: str,
-        target: Browse,
+        target: Browse | str,
         *,
         label: str = "",
         emoji: str | None = None,
         style: discord.ButtonStyle = discord.ButtonStyle.secondary,
         disabled: bool = False,
     ) -> None:
+        state = target.encode() if isinstance(target, Browse) else target
         super().__init__(
             discord.ui.Button(
-                custom_id=f"sb:{slot}:{target.encode()}",
+                custom_id=f"{CUSTOM_ID_PREFIX}{slot}:{state}",
                 label=label,
                 emoji=emoji,
                 style=style,
                 disabled=disabled,
             )
         )
-        self.target = target
+        self.state = state
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
     ) -> BrowseButton:
-        return cls(match["slot"], Browse.decode(match["state"]))
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.target.owner_id:
-            return True
-        await interaction.response.send_message(render.BUTTON_OWNER_ONLY, ephemeral=True)
-        return False
+        return cls(match["slot"], match["state"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._show(interaction)
-        except Exception as error:
-            # The same single handler as commands: tell the user, log the traceback.
-            await interaction.client.tree.on_error(interaction, error)  # type: ignore[attr-defined]
-
-    async def _show(self, interaction: discord.Interaction) -> None:
-        corpus = cast(HasIndex, interaction.client).index.corpus
-        try:
-            embed = self.target.embed(corpus)
-            view = self.target.view(corpus)
-        except LookupError:
-            await interaction.response.send_message(STALE, ephemeral=True)
-            return
-        # The footer says what was searched; it stays while the asker turns the pages.
-        if interaction.message is not None and interaction.message.embeds:
-            old_footer = interaction.message.embeds[0].footer.text
-            if old_footer:
-                embed.set_footer(text=old_footer)
-        await interaction.response.edit_message(embed=embed, view=view)
+        interaction.client.dispatch(BROWSE_EVENT, interaction, self.state)

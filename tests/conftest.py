@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.search import SearchIndex, load_index
+from bot.library import Library, load_library
+from bot.search import SearchIndex
+from bot.sources import FolderSource
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -17,9 +19,48 @@ def load_questions(name: str) -> list[dict]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
+def library_of(folder: Path) -> Library:
+    return load_library(FolderSource(folder))
+
+
 @pytest.fixture(scope="session")
-def index() -> SearchIndex:
-    return load_index(DATA_DIR)
+def library() -> Library:
+    return library_of(DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def index(library: Library) -> SearchIndex:
+    return library.index
+
+
+HOSTILE_TEXTS = [
+    "@everyone look",
+    "<@&123456789012345678> and <@123> <#42>",
+    "**bold** __under__ ~~strike~~ ||spoiler|| `code` ```py\nprint()```",
+    "> quote\n# heading\n- list",
+    "[click me](https://evil.example) https://example.com/a_b_c",
+    "\u200b\u200e\u202e\u2066 zero width and direction marks",
+    "🙂🇨🇦👩‍👩‍👧 emoji",
+]
+
+
+@pytest.fixture(scope="session")
+def hostile_library(tmp_path_factory) -> Library:
+    """Two documents, one long-named, whose text is long and full of Markdown, mentions, links."""
+    folder = tmp_path_factory.mktemp("hostile")
+    long_sentence = " ".join(["@everyone **migration** governance `data` _x_"] * 400) + "."
+    paragraphs = [
+        long_sentence,
+        *(f"{text} about migration governance data." for text in HOSTILE_TEXTS),
+    ] * 3
+    (folder / ("x" * 150 + ".txt")).write_text(
+        "A" * 110 + "\n\n" + "\n\n".join(paragraphs), encoding="utf-8"
+    )
+    (folder / "second.txt").write_text(
+        "Heading\n\nMigration governance data paragraph.", encoding="utf-8"
+    )
+    (folder / ("x" * 150 + ".json")).write_text('{"title": "' + "T" * 3000 + '"}', encoding="utf-8")
+    return library_of(folder)
 
 
 @pytest.fixture

@@ -2,15 +2,20 @@ from __future__ import annotations
 
 import pytest
 
-from bot.corpus import DataError, load_corpus, segment, split_sentences
-from tests.conftest import DATA_DIR, STATEMENT
+from bot.corpus import (
+    DataError,
+    ParagraphRef,
+    build_document,
+    segment,
+    split_sentences,
+)
+from tests.conftest import STATEMENT
 
 
 @pytest.fixture(scope="module")
-def document():
-    corpus = load_corpus(DATA_DIR)
-    assert len(corpus.documents) == 1
-    return corpus.documents[0]
+def document(library):
+    assert len(library.documents) == 1
+    return library.documents[0]
 
 
 def test_six_paragraphs_and_the_heading_is_not_one(document):
@@ -77,40 +82,49 @@ def test_metadata_is_read_beside_the_statement(document):
     assert document.speaker == "Canada"
     assert document.event == "Third Thematic Consultation on the Global Compact for Migration"
     assert "Global Compact for Migration" in document.title
-
-
-def test_every_document_is_loaded_in_name_order(write_statement):
-    write_statement("B\n\nSecond document text.", name="b")
-    folder = write_statement("A\n\nFirst document text.", name="a", meta={"title": "Doc A"})
-    corpus = load_corpus(folder)
-    assert [d.doc_id for d in corpus.documents] == ["a", "b"]
-    assert corpus.multi_document
-    assert corpus.documents[0].title == "Doc A"
-    assert len(corpus.paragraphs) == 2
+    assert document.name == "canada-gcm-panel-4-summary"
 
 
 @pytest.mark.parametrize(
-    ("content", "meta", "message"),
-    [
-        ("", None, "is empty"),
-        ("   \n\n  \n", None, "is empty"),
-        (b"caf\xe9 au lait.\n", None, "not UTF-8"),
-        ("Just A Heading\n", None, "no paragraphs"),
-        ("Fine text.", "{not json", "not valid UTF-8 JSON"),
-        ("Fine text.", '["a list"]', "must be a JSON object"),
-    ],
+    ("text", "message"),
+    [("", "is empty"), ("   \n\n  \n", "is empty"), ("Just A Heading\n", "no paragraphs")],
 )
-def test_bad_data_is_one_clear_error(write_statement, tmp_path, content, meta, message):
-    folder = write_statement(content)
-    if meta is not None:
-        (tmp_path / "doc.json").write_text(meta, encoding="utf-8")
+def test_a_document_without_paragraphs_is_one_clear_error(text, message):
     with pytest.raises(DataError, match=message) as error:
-        load_corpus(folder)
-    assert "\n" not in str(error.value)
+        build_document("doc.txt", text, {}, origin="data/doc.txt")
+    assert str(error.value).startswith("data/doc.txt ") and "\n" not in str(error.value)
 
 
-def test_missing_or_empty_folder(tmp_path):
-    with pytest.raises(DataError, match="does not exist"):
-        load_corpus(tmp_path / "nowhere")
-    with pytest.raises(DataError, match=r"no \.txt statements"):
-        load_corpus(tmp_path)
+def test_a_document_is_named_by_a_hash_of_its_file_name_not_its_text():
+    one = build_document("a.txt", "First text.", {})
+    edited = build_document("a.txt", "Other text entirely.", {"title": "T"})
+    other = build_document("b.txt", "First text.", {})
+    assert one.id == edited.id != other.id
+    assert len(one.id) == 6 and one.name == "a"
+
+
+def test_a_reference_names_document_number_and_text():
+    document = build_document("a.txt", "Alpha one.\n\nBeta two.", {})
+    first, second = document.paragraphs
+    assert first.ref.document_id == second.ref.document_id == document.id
+    assert (first.ref.number, second.ref.number) == (1, 2)
+    assert first.ref.text_hash != second.ref.text_hash
+    edited = build_document("a.txt", "Alpha one, edited.\n\nBeta two.", {})
+    assert edited.paragraphs[0].ref != first.ref
+    assert edited.paragraphs[1].ref == second.ref
+
+
+@pytest.mark.parametrize("number", [1, 35, 36, 46655])
+def test_a_reference_round_trips_through_its_compact_form(number):
+    ref = ParagraphRef("3fa9c1", number, "9b2e")
+    encoded = ref.encode()
+    assert ParagraphRef.decode(encoded) == ref
+    assert len(encoded) <= 16
+
+
+@pytest.mark.parametrize(
+    "text", ["", "3fa9c1.5", "3FA9C1.5.9b2e", "3fa9c1.5.9b2e.1", "zzzzzz.1.9b2e", "3fa9c1..9b2e"]
+)
+def test_a_malformed_reference_is_a_value_error(text):
+    with pytest.raises(ValueError, match="not a paragraph reference"):
+        ParagraphRef.decode(text)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.evaluation import baseline_outcome, bot_outcome, by_kind, format_table, load_questions
 from tests.conftest import ROOT
+from tools.evaluate import baseline_outcome, bot_outcome, by_kind, format_table, load_questions
 
 DEV = ROOT / "tests" / "dev_qa.jsonl"
 # Our own questions, written like the dev set's, to catch tuning that only fits the dev words.
@@ -13,14 +13,14 @@ EXTRA = ROOT / "tests" / "extra_qa.jsonl"
 
 
 @pytest.fixture(scope="module")
-def dev_table(index, request):
+def dev_table(library, request):
     questions = load_questions(DEV)
-    table = by_kind(questions, bot_outcome(index))
+    table = by_kind(questions, bot_outcome(library))
     request.config.stash.setdefault("quality_reports", []).append(
         format_table(
             "dev questions — ours (naive baseline)",
             table,
-            by_kind(questions, baseline_outcome(index)),
+            by_kind(questions, baseline_outcome(library)),
         )
     )
     return table
@@ -54,15 +54,15 @@ def test_answer_sentence_floor(dev_table):
     assert dev_table["all"].sentence >= 0.85
 
 
-def test_own_questions_floor(index):
-    table = by_kind(load_questions(EXTRA), bot_outcome(index))
+def test_own_questions_floor(library):
+    table = by_kind(load_questions(EXTRA), bot_outcome(library))
     assert table["all"].accuracy >= 0.90
     assert table["out_of_scope"].abstention_recall >= 0.80
     assert table["all"].wrongful_abstention <= 0.05
 
 
-def test_beats_the_naive_baseline(index):
+def test_beats_the_naive_baseline(library):
     questions = load_questions(DEV)
-    ours = by_kind(questions, bot_outcome(index))["all"]
-    naive = by_kind(questions, baseline_outcome(index))["all"]
+    ours = by_kind(questions, bot_outcome(library))["all"]
+    naive = by_kind(questions, baseline_outcome(library))["all"]
     assert ours.accuracy > naive.accuracy

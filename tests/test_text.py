@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import Analyzer, Glossary, load_glossary
-from tests.conftest import DATA_DIR
+from bot.corpus import DataError
+from bot.text import Analyzer, Glossary, parse_glossary
 
 
 @pytest.fixture(scope="module")
@@ -12,8 +12,8 @@ def plain():
 
 
 @pytest.fixture(scope="module")
-def analyzer():
-    return Analyzer(load_glossary(DATA_DIR / "glossary.toml"), extra_stop_words=["Canada"])
+def analyzer(library):
+    return library.index.analyzer
 
 
 def terms(analyzer, text, query=False):
@@ -85,8 +85,8 @@ def test_an_empty_glossary_changes_nothing(plain):
     assert terms(plain, "Global Forum on Migration") == ["global", "forum", "migrat"]
 
 
-def test_missing_glossary_file_is_empty(tmp_path):
-    assert load_glossary(tmp_path / "none.toml") == Glossary()
+def test_an_empty_glossary_file_is_an_empty_glossary():
+    assert parse_glossary("", "glossary.toml") == Glossary()
 
 
 @pytest.mark.parametrize(
@@ -98,10 +98,6 @@ def test_missing_glossary_file_is_empty(tmp_path):
         "[chat_words]\nwords = ['']",
     ],
 )
-def test_bad_glossary_is_a_data_error(tmp_path, content):
-    from bot.corpus import DataError
-
-    path = tmp_path / "glossary.toml"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(DataError):
-        load_glossary(path)
+def test_bad_glossary_is_a_data_error(content):
+    with pytest.raises(DataError, match=r"^glossary\.toml"):
+        parse_glossary(content, "glossary.toml")

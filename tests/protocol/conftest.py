@@ -132,11 +132,11 @@ def bot_env(server: FakeDiscord, **overrides: str) -> dict[str, str]:
     return env
 
 
-async def start_serving_bot(server: FakeDiscord) -> BotProcess:
+async def start_serving_bot(server: FakeDiscord, **overrides: str) -> BotProcess:
     """Start the bot and wait until it identified, got its guild and synced its commands."""
     # Marks keep an earlier bot's start-up on the same server from counting for this one.
     frames, requests = server.frames.mark(), server.requests.mark()
-    bot = await BotProcess.start(bot_env(server))
+    bot = await BotProcess.start(bot_env(server, **overrides))
     waiting = asyncio.gather(
         server.wait_until_ready(timeout=START_TIMEOUT, since=frames),
         server.wait_for_request(

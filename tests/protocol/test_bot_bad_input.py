@@ -143,7 +143,13 @@ async def test_generated_questions_get_well_formed_replies(
     await mention_and_check(fake, question)
 
 
-async def test_bot_survived_without_tracebacks(fake: FakeDiscord, bot: BotProcess) -> None:
+async def test_bot_survives_every_bad_input_without_tracebacks(
+    fake: FakeDiscord, bot: BotProcess
+) -> None:
+    # Sent here too, so that this test means the same when it runs alone.
+    for text in FIXED_INPUTS.values():
+        await ask_and_check(fake, text)
+        await mention_and_check(fake, text)
     assert bot.process.returncode is None
     state = await fake.send_slash("ask", {"question": "What does Canada think of the GFMD?"})
     assert "¶5" in message_text(answer_body(await fake.wait_for_answer(state)))

@@ -96,11 +96,21 @@ async def test_500_on_channel_message_then_still_serving(
 
 
 async def test_reconnects_do_not_sync_commands_again(fake: FakeDiscord, bot: BotProcess) -> None:
+    frames_mark = fake.frames.mark()
+    fake.drop_gateway()
+    await fake.wait_for_frame(
+        lambda f: f.direction == "in" and f.op == 6, since=frames_mark, timeout=15
+    )
+    state = await fake.send_slash("ask", {"question": GFMD})
+    assert "¶5" in message_text(answer_body(await fake.wait_for_answer(state, timeout=10)))
     syncs = fake.requests.select(lambda r: r.route in {"guild_commands", "global_commands"})
     assert [(r.method, r.route) for r in syncs] == [("PUT", "guild_commands")]
     assert len(fake.frames_in(2)) == 1, "one IDENTIFY; every reconnect was a RESUME"
 
 
 async def test_no_unknown_routes_and_no_tracebacks(fake: FakeDiscord, bot: BotProcess) -> None:
+    fake.fail_next("POST", CALLBACK, status=500)
+    state = await fake.send_slash("ask", {"question": GFMD})
+    assert "¶5" in message_text(answer_body(await fake.wait_for_answer(state, timeout=10)))
     assert not fake.unknown_requests()
     assert not bot.tracebacks(), bot.stderr_text

@@ -62,7 +62,7 @@ async def test_syncs_exactly_the_expected_commands_to_the_guild_only(
     assert puts[0].params["guild"] == str(fake.guild_id)
     assert not fake.requests.select(lambda r: r.route == "global_commands" and r.method == "PUT")
     commands = by_name(puts[0].body)
-    assert set(commands) == {"ask", "section", "paragraph", "about", "Find in statement"}
+    assert set(commands) == {"ask", "section", "paragraph", "about", "reload", "Find in statement"}
 
     ask = options(commands["ask"])
     assert ask["question"]["type"] == 3

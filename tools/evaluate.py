@@ -10,8 +10,9 @@ from pathlib import Path
 
 from rank_bm25 import BM25Okapi
 
+from bot.library import Library, load_library
 from bot.ranking import BM25_VARIANTS, Variant
-from bot.search import SearchIndex, load_index
+from bot.sources import FolderSource
 
 KINDS = ("keyword", "paraphrase", "acronym", "messy", "out_of_scope")
 
@@ -113,9 +114,11 @@ def measure(questions: Sequence[Question], outcomes: Sequence[Outcome]) -> Metri
     )
 
 
-def bot_outcome(index: SearchIndex) -> Callable[[str], Outcome]:
+def bot_outcome(library: Library) -> Callable[[str], Outcome]:
+    """The bot's answer exactly as users get it, with every paragraph ranked."""
+
     def run(question: str) -> Outcome:
-        answer = index.search(question, limit=len(index.paragraphs))
+        answer = library.ask(question, limit=len(library.paragraphs))
         best = answer.best
         return Outcome(
             ranking=tuple(h.paragraph.number for h in answer.hits),
@@ -126,9 +129,9 @@ def bot_outcome(index: SearchIndex) -> Callable[[str], Outcome]:
     return run
 
 
-def baseline_outcome(index: SearchIndex) -> Callable[[str], Outcome]:
+def baseline_outcome(library: Library) -> Callable[[str], Outcome]:
     """`lower().split()` into BM25Okapi: no abstention beyond a zero score, no sentence."""
-    paragraphs = index.paragraphs
+    paragraphs = library.paragraphs
     bm25 = BM25Okapi([p.text.lower().split() for p in paragraphs])
 
     def run(question: str) -> Outcome:
@@ -178,11 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="+", type=Path, help="JSON-lines question files")
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
     args = parser.parse_args(argv)
-    index = load_index(args.data_dir)
-    baseline = baseline_outcome(index)
+    source = FolderSource(args.data_dir)
+    library = load_library(source)
+    baseline = baseline_outcome(library)
     for path in args.files:
         questions = load_questions(path)
-        table = by_kind(questions, bot_outcome(index))
+        table = by_kind(questions, bot_outcome(library))
         print(
             format_table(
                 f"{path} — ours (naive lower().split() BM25Okapi)",
@@ -192,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         variants: list[Variant] = list(BM25_VARIANTS)  # type: ignore[assignment]
         overall = {
-            variant: by_kind(questions, bot_outcome(load_index(args.data_dir, variant)))["all"]
+            variant: by_kind(questions, bot_outcome(load_library(source, variant)))["all"]
             for variant in variants
         }
         print(

@@ -1,0 +1,128 @@
+"""The library: the documents, their index and glossary, and the one way every front asks them.
+
+Discord, the terminal, `make eval` and the bench all go through `Library.ask`, so what is
+measured is what users get. `build_library` is pure; the source does the reading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from bot.corpus import (
+    DataError,
+    Document,
+    Paragraph,
+    ParagraphRef,
+    StaleReferenceError,
+    build_document,
+)
+from bot.outline import Entry, Outline
+from bot.ranking import Variant
+from bot.search import DEFAULT_LIMIT, DEFAULT_VARIANT, Answer, SearchIndex, clean_question
+from bot.sources import LibraryData, Source
+from bot.text import Analyzer, Glossary
+
+
+@dataclass(frozen=True, eq=False)
+class Library:
+    """Every document, indexed together; read-only once built, so it is swapped, never changed."""
+
+    documents: tuple[Document, ...]
+    index: SearchIndex
+    glossary: Glossary
+    # Where the data came from, so that a reload reads the same place.
+    source: Source | None = None
+
+    @property
+    def paragraphs(self) -> tuple[Paragraph, ...]:
+        return self.index.paragraphs
+
+    @property
+    def multi_document(self) -> bool:
+        return len(self.documents) > 1
+
+    @cached_property
+    def _documents_by_id(self) -> dict[str, Document]:
+        return {d.id: d for d in self.documents}
+
+    def ask(self, question: str, limit: int = DEFAULT_LIMIT) -> Answer:
+        """The answer to a question as typed; QuestionTooLongError past the length bound."""
+        return self.index.search(clean_question(question), limit)
+
+    def paragraph(self, ref: ParagraphRef) -> Paragraph:
+        """The paragraph a reference names; StaleReferenceError if it is gone or was edited."""
+        document = self._documents_by_id.get(ref.document_id)
+        paragraph = document.paragraph(ref.number) if document is not None else None
+        if paragraph is None or paragraph.ref != ref:
+            raise StaleReferenceError(ref)
+        return paragraph
+
+    def document(self, key: str) -> Document | None:
+        """A document by its id or its file name (without .txt), ignoring case."""
+        wanted = key.strip().casefold()
+        return next(
+            (d for d in self.documents if wanted in {d.id, d.name.casefold()}),
+            None,
+        )
+
+    def outline(self) -> Outline:
+        return self._outline
+
+    @cached_property
+    def _outline(self) -> Outline:
+        return Outline(self.documents, self.index.analyzer)
+
+    def resolve(self, query: str) -> Entry | None:
+        """What a /section query means: a chosen entry, a number, words, or the best answer.
+
+        A paragraph reference that no longer matches raises StaleReferenceError rather than
+        showing another paragraph.
+        """
+        outline = self.outline()
+        if (entry := outline.entry(query.strip())) is not None:
+            return entry
+        try:
+            ref = ParagraphRef.decode(query.strip())
+        except ValueError:
+            pass
+        else:
+            return outline.entry_for(self.paragraph(ref))
+        if matches := outline.matching(query, limit=1):
+            return matches[0]
+        answer = self.ask(query, limit=1)
+        if answer.answered and answer.best is not None:
+            return outline.entry_for(answer.best.paragraph)
+        return None
+
+    def reloaded(self) -> Library:
+        """The same library read again from its source (DataError if the data is now bad)."""
+        if self.source is None:
+            raise DataError("this library was not read from a source, so it cannot be reloaded.")
+        return load_library(self.source, self.index.variant)
+
+
+def build_library(
+    data: LibraryData, variant: Variant = DEFAULT_VARIANT, source: Source | None = None
+) -> Library:
+    """Segment and index the documents: no I/O."""
+    documents = tuple(
+        build_document(f.name, f.text, f.metadata, origin=f.origin) for f in data.documents
+    )
+    if not documents:
+        raise DataError("there are no statements to load; add one (see README, Data).")
+    ids: dict[str, str] = {}
+    for document in documents:
+        if (other := ids.setdefault(document.id, document.name)) != document.name:
+            raise DataError(
+                f"{other} and {document.name} share the id {document.id}; rename one of them."
+            )
+    speakers = {d.speaker for d in documents if d.speaker}
+    analyzer = Analyzer(data.glossary, extra_stop_words=speakers)
+    paragraphs = tuple(p for d in documents for p in d.paragraphs)
+    return Library(documents, SearchIndex(paragraphs, analyzer, variant), data.glossary, source)
+
+
+def load_library(source: Source, variant: Variant = DEFAULT_VARIANT) -> Library:
+    """Read a source and build its library."""
+    return build_library(source.load(), variant, source)

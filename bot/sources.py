@@ -1,0 +1,99 @@
+"""Where a library's data comes from: the only part of building a library that does I/O.
+
+A source returns the raw material (statement texts, metadata, glossary); `build_library` turns
+it into a library without touching the disk or the network. The first source is a folder of
+`.txt` statements, each with an optional `.json` of metadata, and a `glossary.toml`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from bot.corpus import DataError
+from bot.text import Glossary, parse_glossary
+
+GLOSSARY_FILE = "glossary.toml"
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """One statement as stored: its file name, its text and its metadata."""
+
+    name: str
+    text: str
+    metadata: dict[str, str]
+    # Where it was read from, for error messages: a path, a URL.
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class LibraryData:
+    """Everything a library is built from."""
+
+    documents: tuple[DocumentFile, ...]
+    glossary: Glossary
+
+
+class Source(Protocol):
+    def load(self) -> LibraryData:
+        """Read the data; DataError with a one-line message saying what to fix."""
+        ...
+
+
+@dataclass(frozen=True)
+class FolderSource:
+    """A folder of statements (*.txt), their metadata (*.json) and glossary.toml."""
+
+    folder: Path
+
+    def load(self) -> LibraryData:
+        if not self.folder.is_dir():
+            raise DataError(
+                f"data folder {self.folder} does not exist; set DATA_DIR to the statements' folder."
+            )
+        paths = sorted(self.folder.glob("*.txt"))
+        if not paths:
+            raise DataError(
+                f"data folder {self.folder} has no .txt statements; add one (see README, Data)."
+            )
+        glossary_path = self.folder / GLOSSARY_FILE
+        glossary = (
+            parse_glossary(_read_text(glossary_path), str(glossary_path))
+            if glossary_path.exists()
+            else Glossary()
+        )
+        return LibraryData(tuple(_document_file(path) for path in paths), glossary)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}.") from None
+
+
+def _document_file(path: Path) -> DocumentFile:
+    return DocumentFile(
+        path.name, _read_text(path), _metadata(path.with_suffix(".json")), origin=str(path)
+    )
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        meta = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path} is not valid JSON ({exc}); fix or remove it.") from None
+    if not isinstance(meta, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+    ):
+        raise DataError(
+            f"{path} must be a JSON object of strings (title, speaker, event, section)."
+        )
+    return meta
