@@ -156,9 +156,10 @@ class StatementCog(commands.Cog, name="Statement"):
     async def section_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        library = self.library
         return [
-            app_commands.Choice(name=e.label, value=e.key)
-            for e in self.library.outline().matching(current)
+            app_commands.Choice(name=render.entry_label(e, library), value=e.key)
+            for e in library.outline().matching(current)
         ]
 
     @app_commands.command(

@@ -5,20 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot import render
 from bot.corpus import Document, Paragraph
 from bot.text import Analyzer
 
-LABEL_CHARS = 100
 PARAGRAPH_NUMBER = re.compile(r"(?:¶|p|para|paragraph)?\s*(\d{1,4})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A heading or a paragraph, with the key an autocomplete choice carries and its label."""
+    """A heading or a paragraph, with the key an autocomplete choice carries."""
 
     key: str
-    label: str
     document: Document
     paragraph: Paragraph | None = None
     heading: str = ""
@@ -39,15 +36,10 @@ class Outline:
         self.analyzer = analyzer
         entries: list[Entry] = []
         for document in documents:
-            prefix = f"{document.short_title} " if len(documents) > 1 else ""
             for position, heading in enumerate(document.sections):
-                label = render.shorten(f"{prefix}§ {heading} (section)", LABEL_CHARS)
-                entries.append(
-                    Entry(heading_key(document, position), label, document, heading=heading)
-                )
+                entries.append(Entry(heading_key(document, position), document, heading=heading))
             for paragraph in document.paragraphs:
-                label = render.shorten(f"{prefix}{paragraph.label} — {paragraph.text}", LABEL_CHARS)
-                entries.append(Entry(paragraph.ref.encode(), label, document, paragraph))
+                entries.append(Entry(paragraph.ref.encode(), document, paragraph))
         self.entries = tuple(entries)
         self._by_key = {e.key: e for e in entries}
 

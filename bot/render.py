@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.corpus import Document, Paragraph
+from bot.outline import Entry
 from bot.search import MAX_QUESTION_CHARS, Answer, Hit
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ EXAMPLE_QUESTIONS = (
     "How could the remaining consultations be organised?",
 )
 SNIPPET_CHARS = 160
+# Discord's limit on an autocomplete choice's name.
+ENTRY_LABEL_CHARS = 100
 # A document's name in a reference is cut so that the ¶ number always shows.
 DOCUMENT_NAME_CHARS = 60
 ELLIPSIS = "…"
@@ -59,6 +62,14 @@ def reference(paragraph: Paragraph, library: Library) -> str:
     if library.multi_document:
         return f"{shorten(paragraph.document.short_title, DOCUMENT_NAME_CHARS)} {paragraph.label}"
     return paragraph.label
+
+
+def entry_label(entry: Entry, library: Library) -> str:
+    """How an outline entry is offered: "¶5 — There has been…" or "§ PANEL 4 (section)"."""
+    prefix = f"{entry.document.short_title} " if library.multi_document else ""
+    if entry.paragraph is None:
+        return shorten(f"{prefix}§ {entry.heading} (section)", ENTRY_LABEL_CHARS)
+    return shorten(f"{prefix}{entry.paragraph.label} — {entry.paragraph.text}", ENTRY_LABEL_CHARS)
 
 
 def source(paragraph: Paragraph) -> str:

@@ -1,17 +1,17 @@
-"""The outline /section autocompletes over: entries, filtering, keys within Discord's limits."""
+"""The outline /section autocompletes over: entries, filtering, labels and keys within limits."""
 
 from __future__ import annotations
 
-from bot import embeds
+from bot import embeds, render
 
 
 def test_autocomplete_choices_within_limits(hostile_library, library):
-    for outline in (hostile_library.outline(), library.outline()):
+    for shelf in (hostile_library, library):
         for typed in ["", "1", "¶2", "migration", "x" * 200, "@everyone", "🙂"]:
-            entries = outline.matching(typed)
+            entries = shelf.outline().matching(typed)
             assert len(entries) <= embeds.AUTOCOMPLETE_CHOICES
             for entry in entries:
-                assert 0 < len(entry.label) <= embeds.CHOICE_CHARS
+                assert 0 < len(render.entry_label(entry, shelf)) <= embeds.CHOICE_CHARS
                 assert 0 < len(entry.key) <= embeds.CHOICE_CHARS
 
 
@@ -45,6 +45,7 @@ def test_entries_are_found_again_by_their_keys(library):
 
 
 def test_several_documents_are_named_in_labels(hostile_library):
-    labels = [e.label for e in hostile_library.outline().matching("1")]
+    entries = hostile_library.outline().matching("1")
+    labels = [render.entry_label(e, hostile_library) for e in entries]
     assert len(labels) == 2 and labels[0].startswith("second ¶1 — ")
     assert labels[1].startswith("T" * 50)
