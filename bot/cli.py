@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import io
 import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Iterable
 from typing import TextIO
@@ -20,6 +23,16 @@ from bot.search import QuestionTooLongError
 from bot.sources import FolderSource
 
 QUIT_WORDS = frozenset({"quit", "exit", "q", ":q"})
+# An over-long question is quoted back by its start only: it may be megabytes.
+QUOTED_QUESTION_CHARS = 80
+# What a process killed by a closed pipe exits with in a shell; we stop the same way, quietly.
+CLOSED_PIPE_STATUS = 128 + signal.SIGPIPE
+
+
+class OutputError(Exception):
+    """Standard output cannot be written (a full disk, a broken device)."""
+
+
 CHAT_HELP = "Ask a question about the statement, type ¶N for a paragraph, 'contents', or 'quit'."
 
 
@@ -70,21 +83,36 @@ def answer_json(library: Library, text: str) -> str:
     try:
         data = render.answer_json(library.ask(text), library)
     except QuestionTooLongError as exc:
-        data = {"question": text, "answered": False, "error": render.question_too_long(exc.length)}
+        data = {
+            "question": render.shorten(" ".join(text.split()), QUOTED_QUESTION_CHARS),
+            "answered": False,
+            "error": render.question_too_long(exc.length),
+        }
     return json.dumps(data, ensure_ascii=False)
+
+
+def emit(text: str, stdout: TextIO, end: str = "\n") -> None:
+    """Write and flush one reply; a pipe closed by its reader propagates as BrokenPipeError."""
+    try:
+        stdout.write(text + end)
+        stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
 
 
 def chat(library: Library, stdin: TextIO, stdout: TextIO) -> None:
     """Interactive at a terminal; with piped input, one answer per line until EOF."""
     interactive = stdin.isatty()
     if interactive:
-        print(CHAT_HELP, file=stdout)
+        emit(CHAT_HELP, stdout)
     while True:
         if interactive:
             try:
                 line = input("question> ")
             except EOFError:
-                print(file=stdout)
+                emit("", stdout)
                 return
         else:
             line = stdin.readline()
@@ -94,7 +122,7 @@ def chat(library: Library, stdin: TextIO, stdout: TextIO) -> None:
             continue
         if line.strip().casefold() in QUIT_WORDS:
             return
-        print(reply(library, line), file=stdout, end="\n\n", flush=True)
+        emit(reply(library, line), stdout, end="\n\n")
 
 
 def _lines(stdin: TextIO) -> Iterable[str]:
@@ -126,6 +154,24 @@ def setup_logging(level: int) -> None:
     logging.getLogger("discord.client").setLevel(max(level, logging.WARNING))
 
 
+def _tolerant_streams(json_output: bool) -> None:
+    """Read any bytes (invalid UTF-8 becomes U+FFFD) and write what the terminal can show;
+    JSON is always UTF-8, whatever the locale."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace", **({"encoding": "utf-8"} if json_output else {}))
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -142,10 +188,19 @@ def main(argv: list[str] | None = None) -> int:
                 "set it in .env to connect to Discord.",
                 file=sys.stderr,
             )
+        if command not in {"run", "sync"}:
+            _tolerant_streams(json_output=getattr(args, "json", False))
         return _dispatch(command, args, settings, library)
     except (ConfigError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        _discard_stdout()
+        return CLOSED_PIPE_STATUS
+    except OutputError as exc:
+        _discard_stdout()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -157,16 +212,14 @@ def _dispatch(command: str, args: argparse.Namespace, settings: Settings, librar
         question = " ".join(args.question)
         questions = [question] if question.strip() else _lines(sys.stdin)
         for text in questions:
-            print(
-                answer_json(library, text) if args.json else reply(library, text) + "\n",
-                flush=True,
-            )
+            answered = answer_json(library, text) if args.json else reply(library, text) + "\n"
+            emit(answered, sys.stdout)
     elif command == "paragraph":
-        print(paragraph_reply(library, args.number, args.document))
+        emit(paragraph_reply(library, args.number, args.document), sys.stdout)
     elif command == "sections":
-        print(render.contents_text(library))
+        emit(render.contents_text(library), sys.stdout)
     elif command == "check":
-        print(check(settings, library))
+        emit(check(settings, library), sys.stdout)
     else:
         # discord.py takes most of a second to import; the terminal commands never need it.
         from bot.app import run_bot, sync_globally

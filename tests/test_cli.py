@@ -129,3 +129,68 @@ def test_dotenv_in_the_working_folder_is_read(cwd):
     (cwd / ".env").write_text("DISCORD_GUILD_ID=not-a-number\n")
     result = run("check", cwd=cwd)
     assert result.returncode == 2 and "DISCORD_GUILD_ID" in result.stderr
+
+
+# Under pipes, as shell users run it.
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(cwd, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("who should lead on migration data?\n" * 5000, encoding="utf-8")
+    environment = {**os.environ, "DATA_DIR": str(DATA_DIR)}
+    with questions.open("rb") as stdin:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "ask", "--json"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+            cwd=cwd,
+        )
+        first = json.loads(process.stdout.readline())
+        process.stdout.close()  # what `| head -1` does
+        stderr = process.stderr.read()
+        status = process.wait(timeout=60)
+    assert first["results"][0]["paragraph"] == 6
+    assert status == 141, stderr
+    assert stderr == b""
+
+
+@pytest.mark.parametrize(
+    ("encoding", "read_as"),
+    [("utf-8", "caf\ufffd migration \ufffd\ufffd data"), ("latin-1", "café migration ÿþ data")],
+)
+def test_any_input_bytes_are_read_and_the_json_is_always_utf8(cwd, encoding, read_as):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input=b"caf\xe9 migration \xff\xfe data\n",
+        capture_output=True,
+        env={**os.environ, "DATA_DIR": str(DATA_DIR), "PYTHONIOENCODING": encoding},
+        cwd=cwd,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.decode("utf-8"))["question"] == read_as
+
+
+def test_a_full_disk_is_one_line(cwd):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "--json", "gfmd"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "DATA_DIR": str(DATA_DIR)},
+            cwd=cwd,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr == "error: cannot write the output: No space left on device\n"
+
+
+def test_an_overlong_question_is_quoted_by_its_start_only(cwd):
+    result = run("ask", "--json", stdin="why " * 2_500_000 + "\n", cwd=cwd)
+    data = json.loads(result.stdout)
+    assert data["answered"] is False and "(yours has 9999999)" in data["error"]
+    assert len(data["question"]) <= 80 and data["question"].endswith("…")
+    assert len(result.stdout) < 1000
