@@ -222,11 +222,19 @@ def _dispatch(command: str, args: argparse.Namespace, settings: Settings, librar
         emit(check(settings, library), sys.stdout)
     else:
         # discord.py takes most of a second to import; the terminal commands never need it.
-        from bot.app import run_bot, sync_globally
+        from bot.runner import StartupError, run_bot, sync_globally
 
-        if command == "run":
-            asyncio.run(run_bot(settings, library))
-        else:
-            count = asyncio.run(sync_globally(settings, library))
-            print(f"synced {count} commands globally; Discord may take up to an hour to show them.")
+        try:
+            if command == "run":
+                asyncio.run(run_bot(settings, library))
+            else:
+                count = asyncio.run(sync_globally(settings, library))
+                emit(
+                    f"synced {count} commands globally; Discord may take up to an hour to show "
+                    "them.",
+                    sys.stdout,
+                )
+        except StartupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import re
 import time
@@ -51,6 +52,9 @@ class StatementCog(commands.Cog, name="Statement"):
         # The one place the bot keeps its library. A reload swaps it; each handler reads it once,
         # so an answer never mixes the old data with the new.
         self.library = library
+        # When the bot began to shut down: what was asked after that gets a short notice instead
+        # of an answer, what was asked before is still answered.
+        self.stopping_since: datetime.datetime | None = None
         self.cooldown = UserCooldown()
         self._reloading = asyncio.Lock()
         self.find_menu = app_commands.ContextMenu(
@@ -64,9 +68,19 @@ class StatementCog(commands.Cog, name="Statement"):
         self.bot.tree.remove_command(self.find_menu.name, type=self.find_menu.type)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if (error := self.cooldown.hit(interaction.user.id)) is not None:
-            raise error
+        self.admit(interaction.user.id, interaction.created_at)
         return True
+
+    def stop_taking_work(self) -> None:
+        self.stopping_since = discord.utils.utcnow()
+
+    def admit(self, user_id: int, asked_at: datetime.datetime) -> None:
+        """Raise what to tell someone who cannot ask now: the bot is stopping, or they are over
+        the rate."""
+        if self.stopping_since is not None and asked_at > self.stopping_since:
+            raise UserFacingError(render.RESTARTING)
+        if (error := self.cooldown.hit(user_id)) is not None:
+            raise error
 
     async def answer(
         self, question: str, owner_id: int
@@ -229,8 +243,7 @@ class StatementCog(commands.Cog, name="Statement"):
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
         """Search the statement for what the chosen message says."""
-        if (error := self.cooldown.hit(interaction.user.id)) is not None:
-            raise error
+        self.admit(interaction.user.id, interaction.created_at)
         text = message.content.strip()
         if not text:
             raise UserFacingError("That message has no text to search for.")
@@ -249,6 +262,8 @@ class StatementCog(commands.Cog, name="Statement"):
             await interaction_error_handler(interaction, error)
 
     async def _browse(self, interaction: discord.Interaction, state: str) -> None:
+        if self.stopping_since is not None and interaction.created_at > self.stopping_since:
+            raise UserFacingError(render.RESTARTING)
         library = self.library
         try:
             target = Browse.decode(state)
@@ -280,8 +295,7 @@ class StatementCog(commands.Cog, name="Statement"):
         question = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
         view: discord.ui.View | None = None
         try:
-            if (error := self.cooldown.hit(message.author.id)) is not None:
-                raise error
+            self.admit(message.author.id, message.created_at)
             embed, view = await self.answer(question, message.author.id)
         except Exception as error:
             embed = embeds.error_embed(user_message(error, "a mention"))

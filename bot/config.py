@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +33,13 @@ class Settings:
     log_level: str = "INFO"
     api_url: str = DEFAULT_API_URL
     gateway_url: str = DEFAULT_GATEWAY_URL
+    # How long answers in flight may take to finish after SIGTERM or SIGINT.
+    shutdown_grace_seconds: float = 10.0
+    # How long start-up keeps retrying an unreachable Discord before giving up.
+    startup_retry_seconds: float = 60.0
+    # Gateway sharding: how many shards in all, and which of them this process runs.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
 
     @property
     def log_level_number(self) -> int:
@@ -63,7 +70,46 @@ def load_settings(
         gateway_url=_url(
             get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY_URL, "DISCORD_GATEWAY_URL", ("ws", "wss")
         ),
+        shutdown_grace_seconds=_seconds("SHUTDOWN_GRACE_SECONDS", get, 10.0),
+        startup_retry_seconds=_seconds("STARTUP_RETRY_SECONDS", get, 60.0),
+        **_shards(get("SHARD_COUNT"), get("SHARD_IDS")),
     )
+
+
+def _seconds(key: str, get: Callable[[str], str | None], default: float) -> float:
+    if (value := get(key)) is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ConfigError(f"{key} must be a number of seconds from 0 to 3600.")
+    return seconds
+
+
+def _shards(count: str | None, ids: str | None) -> dict[str, object]:
+    """SHARD_COUNT, and SHARD_IDS as "0,1" or "0-3" (default: every shard)."""
+    if count is None:
+        if ids is not None:
+            raise ConfigError("SHARD_IDS needs SHARD_COUNT, the number of shards in all.")
+        return {}
+    if not count.isdigit() or not 1 <= int(count) <= 10_000:
+        raise ConfigError("SHARD_COUNT must be a whole number of shards from 1 to 10000.")
+    total = int(count)
+    if ids is None:
+        return {"shard_count": total, "shard_ids": tuple(range(total))}
+    chosen: list[int] = []
+    for part in ids.replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if not first.isdigit() or not (last.isdigit() or not last):
+            raise ConfigError('SHARD_IDS must list shard numbers, like "0,1" or "0-3".')
+        chosen += range(int(first), int(last or first) + 1)
+    if not chosen or max(chosen) >= total or len(set(chosen)) != len(chosen):
+        raise ConfigError(
+            f"SHARD_IDS must name different shards from 0 to {total - 1} (SHARD_COUNT is {total})."
+        )
+    return {"shard_count": total, "shard_ids": tuple(chosen)}
 
 
 def _token(value: str | None) -> str | None:

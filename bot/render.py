@@ -32,6 +32,7 @@ COOLDOWN = "You're asking faster than I can keep up with: try again in {seconds:
 FAILURE = "Something went wrong on my side and it has been logged. Please try again."
 BUTTON_OWNER_ONLY = "These buttons belong to whoever asked. Use /ask to get your own answer."
 STALE = "This message refers to an older version of the statement. Please ask again."
+RESTARTING = "I'm restarting; please ask again in a minute."
 INVALID_BUTTON = "This button is not valid. Use /ask to get a fresh answer."
 
 

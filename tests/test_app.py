@@ -9,8 +9,9 @@ import pytest
 import yarl
 from discord import app_commands
 
-from bot.app import StatementTree, create_bot, prepare_discord
+from bot.app import StatementTree, create_bot
 from bot.config import Settings
+from bot.runner import prepare_discord
 
 
 @pytest.fixture

@@ -91,3 +91,37 @@ def test_env_example_documents_every_key():
         "DISCORD_GATEWAY_URL",
     ):
         assert f"{key}=" in example
+
+
+def test_operations_settings(tmp_path):
+    settings = load_settings(
+        {
+            "SHUTDOWN_GRACE_SECONDS": "2.5",
+            "STARTUP_RETRY_SECONDS": "0",
+            "SHARD_COUNT": "4",
+            "SHARD_IDS": "0, 2-3",
+        },
+        env_file=None,
+    )
+    assert (settings.shutdown_grace_seconds, settings.startup_retry_seconds) == (2.5, 0.0)
+    assert (settings.shard_count, settings.shard_ids) == (4, (0, 2, 3))
+    every = load_settings({"SHARD_COUNT": "2"}, env_file=None)
+    assert (every.shard_count, every.shard_ids) == (2, (0, 1))
+    assert load_settings({}, env_file=None).shard_count is None
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"SHUTDOWN_GRACE_SECONDS": "soon"}, "SHUTDOWN_GRACE_SECONDS must be a number of seconds"),
+        ({"STARTUP_RETRY_SECONDS": "-1"}, "STARTUP_RETRY_SECONDS must be a number of seconds"),
+        ({"SHARD_IDS": "0"}, "SHARD_IDS needs SHARD_COUNT"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be a whole number"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "from 0 to 1 .SHARD_COUNT is 2."),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "1,1"}, "must name different shards"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "a-b"}, 'like "0,1" or "0-3"'),
+    ],
+)
+def test_bad_operations_settings_are_one_line(values, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(values, env_file=None)
