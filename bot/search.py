@@ -7,14 +7,19 @@ import itertools
 import math
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot import cues
+from bot.answerability import Evidence, Model, Verdict, features, load_model
 from bot.corpus import Corpus, Paragraph, load_corpus
-from bot.ranking import Variant, make_scorer
+from bot.examples import Example, load_examples
+from bot.fields import FieldScores, TwoFieldRanker
+from bot.ranking import Variant
 from bot.text import WORD, Analyzer, Token, load_glossary
 
 MAX_QUESTION_CHARS = 300
@@ -39,10 +44,8 @@ ASKS_FOR_FIGURE = re.compile(
     r"|^\W*when\b|\bwhen (?:did|was|were|is|are|will|does|do|has|have)\b",
     re.IGNORECASE,
 )
-FIGURE_WORDS = frozenset(
-    """one two three four five six seven eight nine ten eleven twelve twenty hundred thousand
-    million billion dozen first second third fourth fifth percent""".split()
-)
+# Without a fitted model, a paragraph's examples count as much as its text.
+DEFAULT_EXAMPLES_WEIGHT = 1.0
 BACK_REFERENCES = frozenset({"it", "its", "they", "their", "them", "this", "these", "such"})
 
 
@@ -75,6 +78,8 @@ class Hit:
     score: float
     matched: tuple[str, ...]
     sentence_index: int
+    # The paragraph's position in the corpus (SearchIndex.paragraphs).
+    position: int = 0
 
     @property
     def sentence(self) -> str:
@@ -95,6 +100,11 @@ class Answer:
     answered: bool
     # The question asks "how many" or "when", and the best paragraph gives no figure or date.
     figure_missing: bool = False
+    # answered: a confident answer; closest: the best paragraph, offered with a caveat;
+    # not_addressed: nothing to offer as an answer. `answered` is verdict == "answered".
+    verdict: Verdict = "not_addressed"
+    # How likely the best paragraph answers the question, 0-1 (the answerability model's).
+    confidence: float = 0.0
 
     @property
     def asked_nothing(self) -> bool:
@@ -113,18 +123,42 @@ class _ParagraphTerms:
     terms: frozenset[str]
     sentences: tuple[frozenset[str], ...]
     refers_back: tuple[bool, ...]
+    # What kinds of answer it can give: figures, dates, places, names (bot/cues.py).
+    held: frozenset[str]
 
 
 class SearchIndex:
-    """BM25 over every paragraph of the corpus, built once and read-only afterwards."""
+    """BM25 over every paragraph of the corpus, built once and read-only afterwards.
+
+    With example questions (bot/examples.py), paragraphs are ranked on their text and on their
+    examples (bot/fields.py), and a fitted model (bot/answerability.py) judges whether the best
+    one answers. Without examples or without a model, the plain missing-weight rule decides.
+    """
 
     def __init__(
-        self, corpus: Corpus, analyzer: Analyzer, variant: Variant = DEFAULT_VARIANT
+        self,
+        corpus: Corpus,
+        analyzer: Analyzer,
+        variant: Variant = DEFAULT_VARIANT,
+        examples: Mapping[str, Sequence[Example]] | None = None,
+        model: Model | None = None,
+        examples_weight: float | None = None,
     ) -> None:
         self.corpus = corpus
         self.analyzer = analyzer
         self.paragraphs = corpus.paragraphs
-        self._scorer = make_scorer((analyzer.terms(p.text) for p in self.paragraphs), variant)
+        self._example_terms = self._terms_of_examples(examples or {})
+        self.model = model if self._example_terms else None
+        self._ranker = TwoFieldRanker(
+            [analyzer.terms(p.text) for p in self.paragraphs],
+            [list(self._example_terms.get(i, ())) for i in range(len(self.paragraphs))],
+            variant,
+            examples_weight
+            if examples_weight is not None
+            else model.examples_weight
+            if model
+            else DEFAULT_EXAMPLES_WEIGHT,
+        )
         self._paragraph_terms = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
             self._analyze_paragraph
         )
@@ -133,17 +167,44 @@ class SearchIndex:
         known = {w for p in self.paragraphs for w in analyzer.plain_words(p.text)}
         known |= analyzer.glossary_words()
         self._spelling_words = frozenset(w for w in known if w.isalpha())
+        # Every word the library uses, to tell a name it never mentions ("Mexico", "2017").
+        self._library_words = frozenset(known | self._example_words)
         self._spelling_by_length: dict[int, list[str]] = {}
         for word in sorted(self._spelling_words):
             self._spelling_by_length.setdefault(len(word), []).append(word)
 
+    def _terms_of_examples(
+        self, examples: Mapping[str, Sequence[Example]]
+    ) -> dict[int, tuple[str, ...]]:
+        """Each paragraph's example questions as one list of terms, by paragraph index."""
+        first_index = {}
+        start = 0
+        for document in self.corpus.documents:
+            first_index[document.doc_id] = start
+            start += len(document.paragraphs)
+        terms: dict[int, list[str]] = {}
+        words: set[str] = set()
+        for doc_id, document_examples in examples.items():
+            for example in document_examples:
+                if example.paragraph is None or doc_id not in first_index:
+                    continue
+                index = first_index[doc_id] + example.paragraph - 1
+                terms.setdefault(index, []).extend(
+                    t.term for t in self.analyzer.tokens(example.question, query=True)
+                )
+                words.update(self.analyzer.plain_words(example.question))
+        self._example_words = frozenset(words)
+        return {i: tuple(t) for i, t in terms.items()}
+
     def weight(self, term: str) -> float:
         """How much a term tells paragraphs apart; a term in no paragraph weighs the most."""
         n = len(self.paragraphs)
-        return math.log((n + 1) / max(self._scorer.document_frequency(term), 1))
+        frequency = max(self._ranker.text_frequency(term), self._ranker.example_frequency(term))
+        return math.log((n + 1) / max(frequency, 1))
 
     def knows(self, term: str) -> bool:
-        return self._scorer.document_frequency(term) > 0
+        """Whether some paragraph's text or examples hold the term."""
+        return self._ranker.text_frequency(term) > 0 or self._ranker.example_frequency(term) > 0
 
     def correct(self, word: str) -> str | None:
         """The known word nearest in spelling to an unknown word, if it is very close."""
@@ -171,6 +232,12 @@ class SearchIndex:
 
     def search(self, question: str, limit: int = DEFAULT_LIMIT) -> Answer:
         """Rank the paragraphs for a question and decide whether they answer it."""
+        return self.assess(question, limit)[0]
+
+    def assess(
+        self, question: str, limit: int = DEFAULT_LIMIT, *, explain: bool = False
+    ) -> tuple[Answer, Evidence | None]:
+        """The answer, and what the answerability model read (with a model, or if explain)."""
         corrected, corrections = self._correct_spelling(question)
         searched: list[Token] = []
         missing: list[str] = []
@@ -180,21 +247,92 @@ class SearchIndex:
             elif token.surface not in missing:
                 missing.append(token.surface)
         terms = list(dict.fromkeys(t.term for t in searched))
-        hits = self._rank(searched, terms, limit) if terms else ()
-        addressed = bool(terms) and self._outweighs(terms, missing)
-        figure_missing = bool(
-            addressed and ASKS_FOR_FIGURE.search(question) and not self._has_figure(hits[0])
-        )
+        ranked = self._ranker.rank(terms, limit) if terms else []
+        hits = self._hits(searched, terms, ranked, limit)
+        evidence = None
+        if hits and (explain or self.model is not None):
+            evidence = self.evidence(question, terms, missing, ranked, hits[0])
+        verdict, confidence, figure_missing = self._judge(question, terms, missing, hits, evidence)
         expansions = ((t.surface, self.analyzer.expansion(t)) for t in searched)
-        return Answer(
+        answer = Answer(
             question=question,
             searched=tuple(dict.fromkeys(t.surface for t in searched)),
             corrections=corrections,
             expansions=tuple(dict.fromkeys((w, name) for w, name in expansions if name)),
             missing=tuple(missing),
             hits=hits,
-            answered=addressed and not figure_missing,
+            answered=verdict == "answered",
             figure_missing=figure_missing,
+            verdict=verdict,
+            confidence=confidence,
+        )
+        return answer, evidence
+
+    def field_ranking(self, question: str) -> list[FieldScores]:
+        """Every candidate paragraph's scores on each field, for fitting the field weights."""
+        corrected, _ = self._correct_spelling(question)
+        tokens = self.analyzer.tokens(corrected, query=True)
+        terms = list(dict.fromkeys(t.term for t in tokens if self.knows(t.term)))
+        return self._ranker.rank(terms, len(self.paragraphs)) if terms else []
+
+    def _judge(
+        self,
+        question: str,
+        terms: list[str],
+        missing: list[str],
+        hits: tuple[Hit, ...],
+        evidence: Evidence | None,
+    ) -> tuple[Verdict, float, bool]:
+        """The verdict, its confidence, and whether a figure or date was asked for and lacking."""
+        if not hits:
+            return "not_addressed", 0.0, False
+        top = self._paragraph_terms(hits[0].position)
+        lacks_figure = bool(ASKS_FOR_FIGURE.search(question)) and not (
+            top.held & {"figure", "date"}
+        )
+        if self.model is None or evidence is None:
+            addressed = self._outweighs(terms, missing) and not lacks_figure
+            return ("answered", 1.0, False) if addressed else ("not_addressed", 0.0, lacks_figure)
+        confidence = self.model.probability(features(evidence))
+        verdict = self.model.verdict(confidence)
+        return verdict, confidence, lacks_figure and verdict != "answered"
+
+    def evidence(
+        self,
+        question: str,
+        terms: list[str],
+        missing: list[str],
+        ranked: list[FieldScores],
+        best: Hit,
+    ) -> Evidence:
+        """What the answerability model reads about a question and its best paragraph."""
+        index = best.position
+        top = next(s for s in ranked if s.index == index)
+        others = [s for s in ranked if s.index != index]
+        details = self._paragraph_terms(index)
+        example_terms = set(self._example_terms.get(index, ()))
+        n = len(self.paragraphs)
+        names = cues.unknown_names(question, self._library_words)
+        return Evidence(
+            question=question,
+            weights=tuple(self.weight(t) for t in terms),
+            in_text=tuple(t in details.terms for t in terms),
+            in_examples=tuple(t in example_terms for t in terms),
+            missing=tuple(missing),
+            missing_weight=len(missing) * self.weight(""),
+            text_score=top.text,
+            text_other=max((s.text for s in others), default=0.0),
+            text_idf=sum(
+                math.log((n + 1) / f) for t in terms if (f := self._ranker.text_frequency(t))
+            ),
+            examples_score=top.examples,
+            examples_other=max((s.examples for s in others), default=0.0),
+            examples_idf=sum(
+                math.log((n + 1) / f) for t in terms if (f := self._ranker.example_frequency(t))
+            ),
+            unknown_names=tuple(n for n in names if not self.knows(self.analyzer.term(n))),
+            asked=cues.asked_types(question),
+            held=details.held,
         )
 
     def _correct_spelling(self, question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -216,23 +354,21 @@ class SearchIndex:
         found_weight = sum(self.weight(t) for t in terms)
         return len(missing) * self.weight("") <= MISSING_TO_FOUND_MAX_RATIO * found_weight
 
-    def _rank(self, searched: list[Token], terms: list[str], limit: int) -> tuple[Hit, ...]:
+    def _hits(
+        self, searched: list[Token], terms: list[str], ranked: list[FieldScores], limit: int
+    ) -> tuple[Hit, ...]:
+        """The best paragraphs that hold a searched word in their text or their examples."""
         hits = []
-        # Only paragraphs that contain a searched word are hits, so ask for more than needed.
-        for i, score in self._scorer.top(terms, limit * 2):
+        for scores in ranked:
+            i = scores.index
             details = self._paragraph_terms(i)
             matched = tuple(dict.fromkeys(t.surface for t in searched if t.term in details.terms))
-            if matched:
-                hits.append(
-                    Hit(self.paragraphs[i], score, matched, self._best_sentence(details, terms))
-                )
+            if matched or not set(terms).isdisjoint(self._example_terms.get(i, ())):
+                sentence = self._best_sentence(details, terms)
+                hits.append(Hit(self.paragraphs[i], scores.combined, matched, sentence, i))
             if len(hits) == limit:
                 break
         return tuple(hits)
-
-    def _has_figure(self, hit: Hit) -> bool:
-        words = self.analyzer.plain_words(hit.paragraph.text)
-        return any(w.isdigit() or w in FIGURE_WORDS for w in words)
 
     def _analyze_paragraph(self, index: int) -> _ParagraphTerms:
         paragraph = self.paragraphs[index]
@@ -243,6 +379,7 @@ class SearchIndex:
                 any(w in BACK_REFERENCES for w in self.analyzer.words(s))
                 for s in paragraph.sentences
             ),
+            held=cues.held_types(paragraph.text),
         )
 
     def _best_sentence(self, details: _ParagraphTerms, terms: list[str]) -> int:
@@ -261,7 +398,8 @@ class SearchIndex:
 
 
 def load_index(data_dir: Path, variant: Variant = DEFAULT_VARIANT) -> SearchIndex:
-    """Load every statement and the glossary in data_dir and index them."""
+    """Load every statement, its examples, the glossary and the model in data_dir; index them."""
     corpus = load_corpus(data_dir)
     analyzer = Analyzer(load_glossary(data_dir / GLOSSARY_FILE), extra_stop_words=corpus.speakers)
-    return SearchIndex(corpus, analyzer, variant)
+    examples = {d.doc_id: load_examples(data_dir / f"{d.doc_id}.txt", d) for d in corpus.documents}
+    return SearchIndex(corpus, analyzer, variant, examples, load_model(data_dir))

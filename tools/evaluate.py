@@ -1,0 +1,252 @@
+"""Cross-validated answer quality per kind of question, beside a naive baseline (`make eval`).
+
+Every labelled question is scored once, by a system that never saw it: the questions are split
+into folds (stratified by kind; identical questions share a fold), and for each fold the
+examples index is built and the field weight and answerability model are fitted (tools/fit's
+procedure, itself cross-fitted) from the examples file minus that fold's questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rank_bm25 import BM25Okapi
+
+from bot.corpus import load_corpus
+from bot.evaluation import KINDS, Question, load_questions
+from bot.examples import load_examples
+from bot.search import GLOSSARY_FILE
+from bot.text import Analyzer, load_glossary
+from tools.crossval import FOLDS, SEED, Setup, Training, assign_folds, build_index, fit, normalized
+
+DEFAULT_FILES = (Path("tests/dev_qa.jsonl"), Path("tests/train_qa.jsonl"), Path("tests/extra_qa.jsonl"))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a system did with one question."""
+
+    ranking: tuple[int, ...]
+    verdict: str
+    sentence: int | None
+    confidence: float = 0.0
+
+    @property
+    def answered(self) -> bool:
+        return self.verdict == "answered"
+
+
+@dataclass(frozen=True)
+class Scored:
+    question: Question
+    source: str
+    ours: Outcome
+    naive: Outcome
+
+
+ROWS: tuple[tuple[str, str], ...] = (
+    ("accuracy", "answer accuracy"),
+    ("top1", "in-scope top-1"),
+    ("mrr", "in-scope MRR"),
+    ("declined", "out-of-scope declined"),
+    ("wrongful", "wrongful refusals"),
+    ("sentence", "answer sentence"),
+    ("closest_right", "in-scope closest, right ¶"),
+    ("closest_out", "out-of-scope closest"),
+)
+
+
+def _mean(values: Sequence[bool | float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def metrics(pairs: Sequence[tuple[Question, Outcome]]) -> dict[str, float | None]:
+    """Answer accuracy: the right ¶ answered when in scope, not answered when out of scope."""
+    inside = [(q, o) for q, o in pairs if q.paragraph is not None]
+    outside = [o for q, o in pairs if q.paragraph is None]
+    labelled = [(q, o) for q, o in inside if q.sentence is not None]
+    has_sentences = any(o.sentence is not None for _, o in labelled)
+    return {
+        "accuracy": _mean(
+            [
+                o.answered and o.ranking[:1] == (q.paragraph,)
+                if q.paragraph is not None
+                else not o.answered
+                for q, o in pairs
+            ]
+        ),
+        "top1": _mean([o.ranking[:1] == (q.paragraph,) for q, o in inside]),
+        "mrr": _mean(
+            [
+                1 / (o.ranking.index(q.paragraph) + 1) if q.paragraph in o.ranking else 0.0
+                for q, o in inside
+            ]
+        ),
+        "declined": _mean([not o.answered for o in outside]),
+        "wrongful": _mean([not o.answered for _, o in inside]),
+        "sentence": _mean(
+            [o.ranking[:1] == (q.paragraph,) and o.sentence == q.sentence for q, o in labelled]
+        )
+        if has_sentences
+        else None,
+        "closest_right": _mean(
+            [o.verdict == "closest" and o.ranking[:1] == (q.paragraph,) for q, o in inside]
+        ),
+        "closest_out": _mean([o.verdict == "closest" for o in outside]),
+    }
+
+
+def naive_system(setup: Setup) -> Callable[[str], Outcome]:
+    """`lower().split()` into BM25Okapi: answers whenever some word scores, gives no sentence."""
+    paragraphs = setup.corpus.paragraphs
+    bm25 = BM25Okapi([p.text.lower().split() for p in paragraphs])
+
+    def run(question: str) -> Outcome:
+        scores = bm25.get_scores(question.lower().split())
+        order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+        answered = bool(max(scores, default=0) > 0)
+        return Outcome(
+            tuple(paragraphs[i].number for i in order),
+            "answered" if answered else "not_addressed",
+            None,
+        )
+
+    return run
+
+
+def cross_validate(
+    setup: Setup,
+    questions: Sequence[tuple[Question, str]],
+    examples: Sequence[Training],
+    folds: int = FOLDS,
+    seed: int = SEED,
+    own_examples: bool = True,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[Scored]:
+    """Score each question with an index and a model built without its fold."""
+    keys = [normalized(q.question) for q, _ in questions]
+    labelled = set(keys)
+    if not own_examples:
+        examples = [e for e in examples if normalized(e.example.question) in labelled]
+    outer = assign_folds(keys, [q.kind for q, _ in questions], folds, seed)
+    naive = naive_system(setup)
+    scored: list[Scored | None] = [None] * len(questions)
+    paragraph_count = len(setup.corpus.paragraphs)
+    for f in range(folds):
+        held_out = {k for k, fold in zip(keys, outer, strict=True) if fold == f}
+        training = [e for e in examples if normalized(e.example.question) not in held_out]
+        model, report = fit(setup, training, folds, seed)
+        progress(
+            f"fold {f + 1}/{folds}: {len(held_out)} held out, {report.questions} examples, "
+            f"examples weight {report.examples_weight}, threshold {report.answer_threshold:.2f}"
+        )
+        index = build_index(setup, training, model)
+        for i, (question, source) in enumerate(questions):
+            if outer[i] != f:
+                continue
+            answer = index.search(question.question, limit=paragraph_count)
+            best = answer.best
+            ours = Outcome(
+                tuple(h.paragraph.number for h in answer.hits),
+                answer.verdict,
+                best.sentence_index + 1 if best else None,
+                answer.confidence,
+            )
+            scored[i] = Scored(question, source, ours, naive(question.question))
+    return [s for s in scored if s is not None]
+
+
+def _cell(ours: float | None, naive: float | None) -> str:
+    if ours is None:
+        return "-"
+    return f"{ours:.2f}" + (f" ({naive:.2f})" if naive is not None else "")
+
+
+def table(title: str, groups: dict[str, list[Scored]]) -> str:
+    """One column per group: ours, with the naive baseline in brackets."""
+    columns = {
+        name: (
+            metrics([(s.question, s.ours) for s in group]),
+            metrics([(s.question, s.naive) for s in group]),
+        )
+        for name, group in groups.items()
+    }
+    width = 14
+    lines = [title, f"{'':27}" + "".join(f"{name:>{width}}" for name in groups)]
+    lines.append(f"{'questions':27}" + "".join(f"{len(g):>{width}}" for g in groups.values()))
+    for key, label in ROWS:
+        cells = []
+        for ours, naive in columns.values():
+            baseline = naive[key] if key not in {"sentence", "closest_right", "closest_out"} else None
+            cells.append(f"{_cell(ours[key], baseline):>{width}}")
+        lines.append(f"{label:27}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def report(scored: Sequence[Scored]) -> str:
+    by_kind = {k: [s for s in scored if s.question.kind == k] for k in KINDS}
+    by_kind = {k: v for k, v in by_kind.items() if v}
+    by_kind["all"] = list(scored)
+    sources = sorted({s.source for s in scored})
+    by_source = {name: [s for s in scored if s.source == name] for name in sources}
+    by_source["all"] = list(scored)
+    return "\n\n".join(
+        [
+            table("Per kind — ours (naive lower().split() BM25Okapi)", by_kind),
+            table("Per file — ours (naive)", by_source),
+        ]
+    )
+
+
+def load_setup(data_dir: Path) -> tuple[Setup, list[Training]]:
+    corpus = load_corpus(data_dir)
+    analyzer = Analyzer(load_glossary(data_dir / GLOSSARY_FILE), extra_stop_words=corpus.speakers)
+    examples = [
+        Training(d.doc_id, e)
+        for d in corpus.documents
+        for e in load_examples(data_dir / f"{d.doc_id}.txt", d)
+    ]
+    return Setup(corpus, analyzer), examples
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path, default=list(DEFAULT_FILES))
+    parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--folds", type=int, default=FOLDS)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--no-own-examples",
+        action="store_true",
+        help="index only examples copied from the labelled files, not the examples file's own",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+    setup, examples = load_setup(args.data_dir)
+    document = setup.corpus.documents[0].doc_id
+    questions = [(q, path.stem) for path in args.files for q in load_questions(path)]
+    if len(setup.corpus.documents) > 1:
+        print(f"labelled questions are taken to be about {document}", file=sys.stderr)
+    scored = cross_validate(
+        setup,
+        questions,
+        examples,
+        args.folds,
+        args.seed,
+        own_examples=not args.no_own_examples,
+        progress=(lambda _: None) if args.quiet else (lambda line: print(line, file=sys.stderr)),
+    )
+    print(
+        f"{args.folds}-fold cross-validated over {len(scored)} questions "
+        f"(seed {args.seed}; folds stratified by kind)\n"
+    )
+    print(report(scored))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
