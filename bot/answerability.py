@@ -35,13 +35,15 @@ FEATURES = (
     "text_coverage",
     "examples_coverage",
     "missing_share",
-    "unknown_specificity",
+    "specific_missing_share",
     "unknown_names",
     "figure_unmet",
     "date_unmet",
     "place_unmet",
     "name_unmet",
     "searched_terms",
+    "unanswerable_neighbours",
+    "other_party",
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -70,6 +72,10 @@ class Evidence:
     unknown_names: tuple[str, ...]
     asked: frozenset[str]
     held: frozenset[str]
+    # Among the most similar example questions, the share (by score) the statement does not answer.
+    unanswerable_neighbours: float
+    # The question asks what someone other than the speaker said or did.
+    other_party: bool
 
 
 def features(evidence: Evidence) -> FloatArray:
@@ -86,12 +92,19 @@ def features(evidence: Evidence) -> FloatArray:
         _per(text_found, total),
         _per(examples_found, total),
         _per(e.missing_weight, total),
-        sum(cues.specificity(w) for w in e.missing),
+        _per(sum(cues.specificity(w) for w in e.missing) * _missing_unit(e), total),
         float(len(e.unknown_names)),
         *(float(kind in e.asked and kind not in e.held) for kind in cues.ANSWER_TYPES),
         math.log1p(len(e.weights)),
+        e.unanswerable_neighbours,
+        float(e.other_party),
     ]
     return np.array(values, dtype=np.float64)
+
+
+def _missing_unit(evidence: Evidence) -> float:
+    """The weight of one missing word."""
+    return evidence.missing_weight / len(evidence.missing) if evidence.missing else 0.0
 
 
 def _per(value: float, total: float) -> float:

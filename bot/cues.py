@@ -24,7 +24,7 @@ ASKS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "date": re.compile(
-        r"^\W*when\b"
+        r"^\W*when\b|\bwhen\W*$"
         r"|\bwhen (?:did|was|were|is|are|will|does|do|has|have|should|would|can)\b"
         r"|\b(?:what|which) (?:year|years|date|dates|day|month|time)\b"
         r"|\bsince when\b|\bhow long ago\b",
@@ -46,9 +46,10 @@ ASKS: dict[str, re.Pattern[str]] = {
     ),
 }
 
+# Counts and amounts; ordinals ("the first thematic") answer no "how many".
 NUMBER_WORDS = frozenset(
     """one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
-    hundred thousand million billion dozen first second third fourth fifth percent""".split()
+    hundred thousand million billion dozen percent""".split()
 )
 MONTHS = frozenset(
     """january february march april may june july august september october november december
@@ -67,6 +68,40 @@ ZIPF_COMMON = 6.0
 ZIPF_RARE = 3.0
 # A question in capitals says nothing about which of its words are names.
 SHOUTING_SHARE = 0.6
+
+
+# "What did <someone> say / how did <someone> react": whose words or deeds are asked about.
+REPORTED = re.compile(
+    r"\b(?:what|how|did|does|do|has|have)\s+(?:did|does|do|has|have|was|were|is|are)?\s*"
+    r"(?P<subject>(?:[\w’'-]+\s+){1,5}?)"
+    r"(?:say|said|says|tell|told|react|reacted|respond|responded|reply|replied|argue|argued"
+    r"|claim|claimed|announce|announced|take|took|propose|proposed|pledge|pledged|vote|voted)\b",
+    re.IGNORECASE,
+)
+POSITION_OF = re.compile(
+    r"\b(?:position|stance|view|views|reaction|remarks|proposal)\s+(?:of|by|from)\s+"
+    r"(?P<subject>(?:[\w’'-]+\s*){1,4})",
+    re.IGNORECASE,
+)
+# Ways a question names the speaker or the statement itself rather than another party.
+SELF_REFERENCES = frozenset(
+    """statement speaker speech text document paper it they them we you""".split()
+)
+
+
+def asks_other_party(question: str, speakers: frozenset[str]) -> bool:
+    """Whether the question asks what someone other than the speaker said, proposed or did."""
+    own = {w.casefold() for s in speakers for w in s.split()}
+    for pattern in (REPORTED, POSITION_OF):
+        for match in pattern.finditer(question):
+            words = [w.casefold() for w in re.findall(r"[^\W_]+", match.group("subject"))]
+            words = [w for w in words if w not in {"the", "a", "an", "its", "their", "this"}]
+            if not words:
+                continue
+            if any(w in SELF_REFERENCES or any(w.startswith(o[:5]) for o in own) for w in words):
+                continue
+            return True
+    return False
 
 
 def asked_types(question: str) -> frozenset[str]:

@@ -72,3 +72,33 @@ class TwoFieldRanker:
             scored.append(FieldScores(i, combined, text_score, examples_score))
         scored.sort(key=lambda s: (-s.combined, s.index))
         return scored[:k]
+
+
+# How many of the most similar example questions vote on whether a question looks answerable.
+NEAREST_EXAMPLES = 5
+
+
+class NearestExamples:
+    """BM25 over single example questions, answerable or not, to find a question's neighbours."""
+
+    def __init__(self, example_terms: Sequence[Sequence[str]], answerable: Sequence[bool]) -> None:
+        self._answerable = tuple(answerable)
+        self._scorer: Scorer | None = (
+            make_scorer(example_terms, "plus") if any(example_terms) else None
+        )
+
+    def unanswerable_share(self, terms: list[str], k: int = NEAREST_EXAMPLES) -> float:
+        """The share, by score, of the k most similar examples that the statement does not answer.
+
+        Scores are counted above the score an example sharing no word gets, so that only shared
+        words vote; 0.5 when no example shares a word.
+        """
+        if self._scorer is None or not terms:
+            return 0.5
+        scores = self._scorer.top(terms, len(self._answerable))
+        floor = scores[-1][1]
+        nearest = [(i, s - floor) for i, s in scores[:k] if s > floor]
+        total = sum(s for _, s in nearest)
+        if total <= 0:
+            return 0.5
+        return sum(s for i, s in nearest if not self._answerable[i]) / total

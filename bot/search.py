@@ -18,7 +18,7 @@ from bot import cues
 from bot.answerability import Evidence, Model, Verdict, features, load_model
 from bot.corpus import Corpus, Paragraph, load_corpus
 from bot.examples import Example, load_examples
-from bot.fields import FieldScores, TwoFieldRanker
+from bot.fields import FieldScores, NearestExamples, TwoFieldRanker
 from bot.ranking import Variant
 from bot.text import WORD, Analyzer, Token, load_glossary
 
@@ -184,8 +184,12 @@ class SearchIndex:
             start += len(document.paragraphs)
         terms: dict[int, list[str]] = {}
         words: set[str] = set()
+        each: list[list[str]] = []
+        answerable: list[bool] = []
         for doc_id, document_examples in examples.items():
             for example in document_examples:
+                each.append([t.term for t in self.analyzer.tokens(example.question, query=True)])
+                answerable.append(example.paragraph is not None)
                 if example.paragraph is None or doc_id not in first_index:
                     continue
                 index = first_index[doc_id] + example.paragraph - 1
@@ -194,6 +198,7 @@ class SearchIndex:
                 )
                 words.update(self.analyzer.plain_words(example.question))
         self._example_words = frozenset(words)
+        self._nearest = NearestExamples(each, answerable)
         return {i: tuple(t) for i, t in terms.items()}
 
     def weight(self, term: str) -> float:
@@ -333,6 +338,10 @@ class SearchIndex:
             unknown_names=tuple(n for n in names if not self.knows(self.analyzer.term(n))),
             asked=cues.asked_types(question),
             held=details.held,
+            unanswerable_neighbours=self._nearest.unanswerable_share(
+                terms + [self.analyzer.term(w) for w in missing if " " not in w]
+            ),
+            other_party=cues.asks_other_party(question, self.corpus.speakers),
         )
 
     def _correct_spelling(self, question: str) -> tuple[str, tuple[tuple[str, str], ...]]:

@@ -202,6 +202,22 @@ def report(scored: Sequence[Scored]) -> str:
     )
 
 
+def errors(scored: Sequence[Scored]) -> str:
+    """Each question answered wrongly, declined wrongly or ranked wrongly, with what we did."""
+    lines = ["Scored wrong (id, kind, labelled ¶, our ranking, verdict, confidence, question):"]
+    for s in scored:
+        q, o = s.question, s.ours
+        right = o.ranking[:1] == (q.paragraph,) if q.paragraph is not None else not o.answered
+        if right and (q.paragraph is None or o.answered):
+            continue
+        ranking = "".join(map(str, o.ranking[:3])) or "-"
+        lines.append(
+            f"  {q.id:5} {q.kind:12} {q.paragraph or '-'} {ranking:3} {o.verdict:13} "
+            f"{o.confidence:.2f}  {q.question}"
+        )
+    return "\n".join(lines)
+
+
 def load_setup(data_dir: Path) -> tuple[Setup, list[Training]]:
     corpus = load_corpus(data_dir)
     analyzer = Analyzer(load_glossary(data_dir / GLOSSARY_FILE), extra_stop_words=corpus.speakers)
@@ -225,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         help="index only examples copied from the labelled files, not the examples file's own",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--errors", action="store_true", help="list each question scored wrong")
     args = parser.parse_args(argv)
     setup, examples = load_setup(args.data_dir)
     document = setup.corpus.documents[0].doc_id
@@ -245,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(seed {args.seed}; folds stratified by kind)\n"
     )
     print(report(scored))
+    if args.errors:
+        print("\n" + errors(scored))
     return 0
 
 
