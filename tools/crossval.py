@@ -116,9 +116,8 @@ def _top1_and_mrr(
     top1 = mrr = 0.0
     answerable = [(r, t) for r, t in zip(rankings, targets, strict=True) if t is not None]
     for ranking, target in answerable:
-        order = [
-            s.index for s in sorted(ranking, key=lambda s: (-(s.text + weight * s.examples), s.index))
-        ]
+        combined = sorted(ranking, key=lambda s: (-(s.text + weight * s.examples), s.index))
+        order = [s.index for s in combined]
         if order[:1] == [target]:
             top1 += 1
         if target in order:
@@ -138,7 +137,10 @@ def fit(
         folds,
         seed,
     )
-    others = [[item for item, f in zip(training, inner, strict=True) if f != g] for g in range(folds)]
+    others = [
+        [item for item, fold in zip(training, inner, strict=True) if fold != g]
+        for g in range(folds)
+    ]
 
     rankings: list[list[FieldScores]] = [[] for _ in training]
     for g in range(folds):

@@ -23,7 +23,9 @@ from bot.search import GLOSSARY_FILE
 from bot.text import Analyzer, load_glossary
 from tools.crossval import FOLDS, SEED, Setup, Training, assign_folds, build_index, fit, normalized
 
-DEFAULT_FILES = (Path("tests/dev_qa.jsonl"), Path("tests/train_qa.jsonl"), Path("tests/extra_qa.jsonl"))
+DEFAULT_FILES = tuple(Path("tests") / f"{name}_qa.jsonl" for name in ("dev", "train", "extra"))
+# Rows with no naive figure beside ours: the baseline picks no sentence and has no middle verdict.
+OURS_ONLY = frozenset({"sentence", "closest_right", "closest_out"})
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ def table(title: str, groups: dict[str, list[Scored]]) -> str:
     for key, label in ROWS:
         cells = []
         for ours, naive in columns.values():
-            baseline = naive[key] if key not in {"sentence", "closest_right", "closest_out"} else None
+            baseline = None if key in OURS_ONLY else naive[key]
             cells.append(f"{_cell(ours[key], baseline):>{width}}")
         lines.append(f"{label:27}" + "".join(cells))
     return "\n".join(lines)
