@@ -38,6 +38,8 @@ PARAGRAPH_CACHE_SIZE = 512
 MISSING_TO_FOUND_MAX_RATIO = 1.0
 # A sentence that refers back ("It can…", "its network") borrows part of its antecedent's words.
 BACK_REFERENCE_SHARE = 0.5
+# How much the votes of example questions labelled with a sentence count beside its own words.
+SENTENCE_VOTE_SHARE = 1.0
 # "How many…?" and "when…?" are answered only by a paragraph that gives a figure or a date.
 ASKS_FOR_FIGURE = re.compile(
     r"\b(?:how (?:many|much|long|often|old)|what (?:year|date|percentage)|which year)\b"
@@ -198,8 +200,32 @@ class SearchIndex:
                 )
                 words.update(self.analyzer.plain_words(example.question))
         self._example_words = frozenset(words)
+        self._sentence_votes = self._votes(examples, first_index)
         self._nearest = NearestExamples(each, answerable)
         return {i: tuple(t) for i, t in terms.items()}
+
+    def _votes(
+        self, examples: Mapping[str, Sequence[Example]], first_index: Mapping[str, int]
+    ) -> dict[int, dict[str, list[float]]]:
+        """For each paragraph and word, the share of its labelled examples naming each sentence."""
+        counts: dict[int, dict[str, list[float]]] = {}
+        for doc_id, document_examples in examples.items():
+            for example in document_examples:
+                if example.paragraph is None or example.sentence is None:
+                    continue
+                if doc_id not in first_index:
+                    continue
+                index = first_index[doc_id] + example.paragraph - 1
+                sentence_count = len(self.paragraphs[index].sentence_spans)
+                paragraph_votes = counts.setdefault(index, {})
+                for term in {t.term for t in self.analyzer.tokens(example.question, query=True)}:
+                    tally = paragraph_votes.setdefault(term, [0.0] * sentence_count)
+                    tally[example.sentence - 1] += 1
+        for paragraph_votes in counts.values():
+            for tally in paragraph_votes.values():
+                total = sum(tally) + 1  # one imaginary example for no sentence in particular
+                tally[:] = [n / total for n in tally]
+        return counts
 
     def weight(self, term: str) -> float:
         """How much a term tells paragraphs apart; a term in no paragraph weighs the most."""
@@ -373,7 +399,7 @@ class SearchIndex:
             details = self._paragraph_terms(i)
             matched = tuple(dict.fromkeys(t.surface for t in searched if t.term in details.terms))
             if matched or not set(terms).isdisjoint(self._example_terms.get(i, ())):
-                sentence = self._best_sentence(details, terms)
+                sentence = self._best_sentence(details, terms, self._sentence_votes.get(i, {}))
                 hits.append(Hit(self.paragraphs[i], scores.combined, matched, sentence, i))
             if len(hits) == limit:
                 break
@@ -391,13 +417,26 @@ class SearchIndex:
             held=cues.held_types(paragraph.text),
         )
 
-    def _best_sentence(self, details: _ParagraphTerms, terms: list[str]) -> int:
-        """The sentence holding most of the question's weight, counting what "it"/"its" refer to."""
+    def _best_sentence(
+        self,
+        details: _ParagraphTerms,
+        terms: list[str],
+        votes: Mapping[str, Sequence[float]] | None = None,
+    ) -> int:
+        """The sentence holding most of the question's weight, counting what "it"/"its" refer to.
+
+        Example questions labelled with a sentence vote too: of the examples holding a word,
+        the share that point to each sentence.
+        """
         sentences = details.sentences
         wanted = set(terms)
+        votes = votes or {}
         best, best_score = 0, -1.0
         for i, own in enumerate(sentences):
             score = sum(self.weight(t) for t in own & wanted)
+            score += SENTENCE_VOTE_SHARE * sum(
+                self.weight(t) * votes[t][i] for t in wanted if t in votes
+            )
             if i > 0 and details.refers_back[i]:
                 borrowed = (sentences[0] | sentences[i - 1]) & wanted - own
                 score += BACK_REFERENCE_SHARE * sum(self.weight(t) for t in borrowed)
