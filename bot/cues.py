@@ -40,7 +40,7 @@ ASKS: dict[str, re.Pattern[str]] = {
     "name": re.compile(
         r"\b(?:which|what) (?:countries|country|nations|nation|states|companies|company|firms"
         r"|firm|persons|person|officials|official|ministers|minister|delegations|speakers"
-        r"|organi[sz]ations|agencies|ngos|cities|city|languages|language|individuals)\b"
+        r"|organi[sz]ations|agencies|ngos|languages|language|individuals)\b"
         r"|\bwho (?:is|was|are|were)\b",
         re.IGNORECASE,
     ),

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.ranking import Scorer, Variant, make_scorer
+import numpy as np
+
+from bot.ranking import InvertedIndexScorer, Scorer, Variant, best_scores, make_scorer
 
 # Each field returns at least this many candidates: a paragraph outside a field's list is given
 # that list's lowest score (an upper bound on its own), so the merge is exact up to this many
@@ -79,12 +81,16 @@ NEAREST_EXAMPLES = 5
 
 
 class NearestExamples:
-    """BM25 over single example questions, answerable or not, to find a question's neighbours."""
+    """BM25 over single example questions, answerable or not, to find a question's neighbours.
+
+    Always the inverted index (same scores as rank-bm25): a few hundred short examples scored
+    with rank-bm25's per-document loop would cost a millisecond a question.
+    """
 
     def __init__(self, example_terms: Sequence[Sequence[str]], answerable: Sequence[bool]) -> None:
-        self._answerable = tuple(answerable)
-        self._scorer: Scorer | None = (
-            make_scorer(example_terms, "plus") if any(example_terms) else None
+        self._answerable = np.array(answerable, dtype=np.bool_)
+        self._scorer: InvertedIndexScorer | None = (
+            InvertedIndexScorer(example_terms, "plus") if any(example_terms) else None
         )
 
     def unanswerable_share(self, terms: list[str], k: int = NEAREST_EXAMPLES) -> float:
@@ -95,9 +101,9 @@ class NearestExamples:
         """
         if self._scorer is None or not terms:
             return 0.5
-        scores = self._scorer.top(terms, len(self._answerable))
-        floor = scores[-1][1]
-        nearest = [(i, s - floor) for i, s in scores[:k] if s > floor]
+        scores = self._scorer.scores(terms)
+        above = scores - scores.min()
+        nearest = [(int(i), float(above[i])) for i, _ in best_scores(above, k) if above[i] > 0]
         total = sum(s for _, s in nearest)
         if total <= 0:
             return 0.5

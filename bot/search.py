@@ -31,6 +31,7 @@ DEFAULT_LIMIT = 3
 TYPO_MIN_SIMILARITY = 0.85
 TYPO_MIN_LENGTH = 5
 INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
+WEIGHT_CACHE_SIZE = 8192
 # Paragraph details kept for sentence choice: every paragraph of a statement, the recent hits of
 # a large library (an entry is about 8 kB).
 PARAGRAPH_CACHE_SIZE = 512
@@ -164,6 +165,8 @@ class SearchIndex:
         self._paragraph_terms = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
             self._analyze_paragraph
         )
+        # A question weighs each of its words a dozen times (ranking, sentences, features).
+        self.weight = functools.lru_cache(maxsize=WEIGHT_CACHE_SIZE)(self.weight)  # type: ignore[method-assign]
         # Gathered now rather than at the first typo: on a large corpus it takes seconds, and
         # an interaction has to be answered within three.
         known = {w for p in self.paragraphs for w in analyzer.plain_words(p.text)}
@@ -241,7 +244,10 @@ class SearchIndex:
         """The known word nearest in spelling to an unknown word, if it is very close."""
         if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in self._spelling_words:
             return None
-        if self.analyzer.is_chat_word(word) or self.knows(self.analyzer.term(word)):
+        # Only the statements' own words count here: example questions keep their users' typos.
+        if self.analyzer.is_chat_word(word) or self._ranker.text_frequency(
+            self.analyzer.term(word)
+        ):
             return None
         # The similarity bound also bounds the length: other lengths cannot match.
         lengths = range(

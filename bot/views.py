@@ -41,7 +41,7 @@ class Browse:
 
     @classmethod
     def for_answer(cls, answer: Answer, corpus: Corpus, owner_id: int) -> Browse | None:
-        if not answer.answered or not answer.hits:
+        if answer.verdict not in {"answered", "closest"} or not answer.hits:
             return None
         documents = corpus.documents
         matches = tuple(

@@ -46,10 +46,7 @@ def test_answer_quotes_the_paragraph_with_reference_and_bold_sentence(index):
     embed = embeds.answer_embed(answer, index.corpus)
     assert embed.title.startswith("¶5 · PANEL 4: Summary Panel")
     assert embed.description.startswith("> ")
-    assert (
-        "**There has been some discussion regarding the GFMD over the past two days.**"
-        in embed.description
-    )
+    assert f"**{embeds.escape(answer.best.sentence)}**" in embed.description
     assert "Searched for: gfmd" in embed.footer.text
     assert_embed_within_limits(embed)
 
@@ -174,3 +171,39 @@ def test_a_section_lists_only_its_own_paragraphs(write_statement):
     second = embeds.section_embed(document, "Part Two")
     assert (second.title, second.description) == ("Part Two", "¶3 Gamma text.")
     assert embeds.section_embed(document, "Part One").description == "¶1 Alpha text.\n¶2 Beta text."
+
+
+def closest_answer(index):
+    """A real answer, given the middle verdict the model gives when it is unsure."""
+    answer = index.search("Does Canada think the GFMD is useful?")
+    return replace(answer, answered=False, verdict="closest", confidence=0.25)
+
+
+def test_the_closest_passage_is_quoted_with_a_caveat_in_text_json_and_discord(index):
+    answer = closest_answer(index)
+    best = answer.best
+    text = render.answer_text(answer, index.corpus)
+    number = best.paragraph.number
+    assert text.startswith(
+        f"The statement may not answer this exactly; the closest passage is ¶{number}."
+    )
+    assert best.paragraph.text in text
+    data = render.answer_json(answer, index.corpus)
+    assert (data["answered"], data["verdict"]) == (False, "closest")
+    assert data["confidence"] == 0.25
+    embed = embeds.answer_embed(answer, index.corpus)
+    assert embed.title == render.closest_passage(best, index.corpus)
+    assert embed.description.startswith("> ")
+    assert_embed_within_limits(embed)
+
+
+def test_json_gives_verdict_and_confidence(index):
+    data = render.answer_json(index.search("What does Canada think of the GFMD?"), index.corpus)
+    assert (data["answered"], data["verdict"]) == (True, "answered")
+    assert index.model.answer_threshold <= data["confidence"] <= 1
+    declined = render.answer_json(index.search("Who won the hockey playoffs?"), index.corpus)
+    assert (declined["answered"], declined["verdict"], declined["confidence"]) == (
+        False,
+        "not_addressed",
+        0.0,
+    )
