@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test eval bench clean
+.PHONY: run test eval fit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ clean:
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
 
-## Answer quality per kind of question, ours beside the naive baseline.
+## Answer quality per kind of question, 10-fold cross-validated, ours beside the naive baseline.
 eval: $(VENV)/.installed
-	$(BIN)/python -m tools.evaluate tests/dev_qa.jsonl tests/extra_qa.jsonl
+	$(BIN)/python -m tools.evaluate tests/dev_qa.jsonl tests/train_qa.jsonl tests/extra_qa.jsonl
+
+## Fit the examples weight and the answerability model on the examples; writes data/answerability.json.
+fit: $(VENV)/.installed
+	$(BIN)/python -m tools.fit

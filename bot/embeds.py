@@ -94,7 +94,12 @@ def answer_embed(answer: Answer, library: Library) -> discord.Embed:
     """The answer to a question: the best hit in full, the others as snippets."""
     if answer.asked_nothing:
         return discord.Embed(description=escape(render.NO_QUESTION), colour=NOT_FOUND_COLOUR)
-    if not answer.answered or not answer.hits:
+    if answer.verdict == "closest" and answer.hits:
+        hit = answer.hits[0]
+        embed = paragraph_embed(hit.paragraph, library)
+        embed.title = _title(render.closest_passage(hit, library))
+        embed.colour = NOT_FOUND_COLOUR
+    elif not answer.answered or not answer.hits:
         embed = discord.Embed(
             title=_title("Not addressed in the statement"),
             description=escape(render.not_addressed(answer)),

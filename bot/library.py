@@ -17,6 +17,7 @@ from bot.corpus import (
     StaleReferenceError,
     build_document,
 )
+from bot.examples import parse_examples
 from bot.outline import Entry, Outline
 from bot.ranking import Variant
 from bot.search import DEFAULT_LIMIT, DEFAULT_VARIANT, Answer, SearchIndex, clean_question
@@ -119,8 +120,16 @@ def build_library(
             )
     speakers = {d.speaker for d in documents if d.speaker}
     analyzer = Analyzer(data.glossary, extra_stop_words=speakers)
-    paragraphs = tuple(p for d in documents for p in d.paragraphs)
-    return Library(documents, SearchIndex(paragraphs, analyzer, variant), data.glossary, source)
+    examples = {
+        document.name: parse_examples(
+            file.examples,
+            file.examples_origin or file.name,
+            [len(p.sentence_spans) for p in document.paragraphs],
+        )
+        for document, file in zip(documents, data.documents, strict=True)
+    }
+    index = SearchIndex(documents, analyzer, variant, examples, data.model)
+    return Library(documents, index, data.glossary, source)
 
 
 def load_library(source: Source, variant: Variant = DEFAULT_VARIANT) -> Library:

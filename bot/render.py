@@ -109,6 +109,15 @@ def not_addressed(answer: Answer) -> str:
     return "The statement does not address that."
 
 
+# The middle verdict: the best paragraph is offered, but not as the answer.
+CLOSEST_TITLE = "The statement may not answer this exactly"
+
+
+def closest_passage(hit: Hit, library: Library) -> str:
+    """ "The statement may not answer this exactly; the closest passage is ¶N." """
+    return f"{CLOSEST_TITLE}; the closest passage is {reference(hit.paragraph, library)}."
+
+
 def _listing(words: tuple[str, ...]) -> str:
     quoted = [f"“{w}”" for w in words]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
@@ -145,6 +154,9 @@ def answer_text(answer: Answer, library: Library) -> str:
         if others:
             lines.append("Also relevant:")
             lines += [f"  {reference(h.paragraph, library)} {snippet(h.paragraph)}" for h in others]
+    elif answer.verdict == "closest" and best is not None:
+        lines.append(closest_passage(best, library))
+        lines += paragraph_text(best.paragraph, library)
     else:
         lines.append(not_addressed(answer))
         if best is not None:
@@ -178,6 +190,8 @@ def answer_json(answer: Answer, library: Library) -> dict[str, object]:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "verdict": answer.verdict,
+        "confidence": round(answer.confidence, 3),
         "searched": list(answer.searched),
         "corrections": [{"typed": typed, "searched": fixed} for typed, fixed in answer.corrections],
         "expansions": [{"word": word, "searched_as": name} for word, name in answer.expansions],

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from bot.answerability import MODEL_FILE, Model, parse_model
 from bot.corpus import DataError
+from bot.examples import EXAMPLES_SUFFIX
 from bot.text import Glossary, parse_glossary
 
 GLOSSARY_FILE = "glossary.toml"
@@ -27,6 +29,9 @@ class DocumentFile:
     metadata: dict[str, str]
     # Where it was read from, for error messages: a path, a URL.
     origin: str = ""
+    # Its example questions (bot/examples.py), as text, and where they were read from.
+    examples: str = ""
+    examples_origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class LibraryData:
 
     documents: tuple[DocumentFile, ...]
     glossary: Glossary
+    # The fitted answerability model (bot/answerability.py); without one a plain rule decides.
+    model: Model | None = None
 
 
 class Source(Protocol):
@@ -45,7 +52,8 @@ class Source(Protocol):
 
 @dataclass(frozen=True)
 class FolderSource:
-    """A folder of statements (*.txt), their metadata (*.json) and glossary.toml."""
+    """A folder of statements (*.txt), their metadata (*.json), example questions
+    (*.examples.jsonl), glossary.toml and the fitted answerability.json."""
 
     folder: Path
 
@@ -65,7 +73,9 @@ class FolderSource:
             if glossary_path.exists()
             else Glossary()
         )
-        return LibraryData(tuple(_document_file(path) for path in paths), glossary)
+        model_path = self.folder / MODEL_FILE
+        model = _model(model_path) if model_path.exists() else None
+        return LibraryData(tuple(_document_file(path) for path in paths), glossary, model)
 
 
 def _read_text(path: Path) -> str:
@@ -78,9 +88,23 @@ def _read_text(path: Path) -> str:
 
 
 def _document_file(path: Path) -> DocumentFile:
+    examples = path.with_name(path.stem + EXAMPLES_SUFFIX)
     return DocumentFile(
-        path.name, _read_text(path), _metadata(path.with_suffix(".json")), origin=str(path)
+        path.name,
+        _read_text(path),
+        _metadata(path.with_suffix(".json")),
+        origin=str(path),
+        examples=_read_text(examples) if examples.exists() else "",
+        examples_origin=str(examples),
     )
+
+
+def _model(path: Path) -> Model:
+    try:
+        raw = json.loads(_read_text(path))
+    except json.JSONDecodeError:
+        raise DataError(f"{path} is not valid JSON; run `make fit` to write it again.") from None
+    return parse_model(raw, str(path))
 
 
 def _metadata(path: Path) -> dict[str, str]:

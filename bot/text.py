@@ -40,6 +40,9 @@ class Glossary:
     acronyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     synonyms: tuple[tuple[str, ...], ...] = ()
     chat_words: frozenset[str] = frozenset()
+    # Words whose stem is shared with unrelated words ("capitalized", "capital"): matched by
+    # their inflections only (see lemma_key).
+    lemma_only: frozenset[str] = frozenset()
 
 
 def parse_glossary(text: str, where: str) -> Glossary:
@@ -61,9 +64,13 @@ def parse_glossary(text: str, where: str) -> Glossary:
             w.casefold()
             for w in _strings(raw.get("chat_words", {}).get("words", []), "chat_words.words")
         )
+        lemma_only = frozenset(
+            w.casefold()
+            for w in _strings(raw.get("lemma_only", {}).get("words", []), "lemma_only.words")
+        )
     except (AttributeError, TypeError) as exc:
         raise DataError(f"{where}: {exc}; see the README for the glossary format.") from None
-    return Glossary(acronyms, synonyms, chat_words)
+    return Glossary(acronyms, synonyms, chat_words, lemma_only)
 
 
 def _strings(values: object, where: str) -> list[str]:
@@ -74,6 +81,32 @@ def _strings(values: object, where: str) -> list[str]:
 
 def _is_phrase(form: str) -> bool:
     return bool(PHRASE_GAP.search(form.strip()))
+
+
+# Inflections only, longest first: (suffix, replacement, the letters it may follow or "").
+INFLECTION_RULES = (
+    ("ies", "y", ""),
+    ("ied", "y", ""),
+    ("ing", "", ""),
+    ("ed", "", ""),
+    ("es", "", "sxzh"),
+    ("ly", "", ""),
+    ("s", "", "abcdefghijklmnopqrtvwxyz"),
+)
+
+
+def lemma_key(word: str) -> str:
+    """A word without its inflection: "capitalized", "capitalizes" → "capitaliz"; "capital" stays.
+
+    Cruder than a lemmatiser and kinder than a stemmer: it removes -s, -es, -ed, -ing and -ly and
+    a final e, and nothing derivational, so "informally" meets "informal" but not "information".
+    """
+    for suffix, replacement, after in INFLECTION_RULES:
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= 3 and (not after or stem[-1] in after):
+            word = stem + replacement
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 @dataclass(frozen=True)
@@ -101,18 +134,31 @@ class Analyzer:
             self.stem(w.casefold()) for w in (*self.glossary.chat_words, *extra_stop_words)
         )
         self._phrase_pattern, self._phrase_words = self._compile_phrases()
+        self._lemma_only_stems = self._lemma_only()
         self._canonical: dict[str, str] = {}
         # How a glossary term is named to the user: the group's first word, the acronym.
         self._names: dict[str, str] = {}
         for group in self.glossary.synonyms:
-            head = self.stem(self._joined(group[0]))
+            head = self._base(self._joined(group[0]))
             self._names.setdefault(head, group[0])
             for word in group:
                 if not _is_phrase(word):
-                    self._canonical.setdefault(self.stem(self._fold(word)), head)
+                    self._canonical.setdefault(self._base(self._fold(word)), head)
         for acronym in self.glossary.acronyms:
             self._canonical.setdefault(self.stem(acronym.casefold()), acronym.casefold())
             self._names[acronym.casefold()] = acronym
+
+    def _lemma_only(self) -> frozenset[str]:
+        """Stems matched by lemma: the listed words', and those of their synonyms.
+
+        A synonym's stem can collide as well: "organisation" stems like "organising".
+        """
+        stems = {self.stem(w) for w in self.glossary.lemma_only}
+        for group in self.glossary.synonyms:
+            words = [self._fold(w) for w in group if not _is_phrase(w)]
+            if any(self.stem(w) in stems for w in words):
+                stems |= {self.stem(w) for w in words}
+        return frozenset(stems)
 
     def _compile_phrases(self) -> tuple[re.Pattern[str], dict[str, str]]:
         """One pattern for every glossary form that becomes a single word, longest first."""
@@ -176,14 +222,19 @@ class Analyzer:
     def is_chat_word(self, word: str) -> bool:
         return word in STOP_WORDS or self.stem(word) in self.chat_stems
 
-    def term(self, word: str) -> str:
+    def _base(self, word: str) -> str:
+        """The stem, or for a lemma-only word ("capitalized") the stem and its lemma."""
         stem = self.stem(word)
-        return self._canonical.get(stem, stem)
+        return f"{stem}:{lemma_key(word)}" if stem in self._lemma_only_stems else stem
+
+    def term(self, word: str) -> str:
+        base = self._base(word)
+        return self._canonical.get(base, base)
 
     def expansion(self, token: Token) -> str | None:
         """The glossary's name for what a word was searched as ("aid" → "donor"), if it changed."""
         name = self._names.get(token.term)
-        changed = " " in token.surface or self.stem(token.surface) != token.term
+        changed = " " in token.surface or self._base(token.surface) != token.term
         return name if name is not None and changed and name.casefold() != token.surface else None
 
     def tokens(self, text: str, *, query: bool = False) -> list[Token]:

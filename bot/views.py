@@ -44,7 +44,7 @@ class Browse:
 
     @classmethod
     def for_answer(cls, answer: Answer, owner_id: int) -> Browse | None:
-        if not answer.answered or not answer.hits:
+        if answer.verdict not in {"answered", "closest"} or not answer.hits:
             return None
         return cls(owner_id, tuple((h.paragraph.ref, h.sentence_index) for h in answer.hits))
 

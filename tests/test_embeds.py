@@ -20,10 +20,7 @@ def test_answer_quotes_the_paragraph_with_reference_and_bold_sentence(library):
     embed = embeds.answer_embed(answer, library)
     assert embed.title.startswith("¶5 · PANEL 4: Summary Panel")
     assert embed.description.startswith("> ")
-    assert (
-        "**There has been some discussion regarding the GFMD over the past two days.**"
-        in embed.description
-    )
+    assert f"**{embeds.escape(answer.best.sentence)}**" in embed.description
     assert "Searched for: gfmd" in embed.footer.text
     assert_embed_within_limits(embed)
 

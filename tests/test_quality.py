@@ -1,68 +1,82 @@
-"""Answer quality on the dev questions; `make eval` prints the full table."""
+"""Answer quality, cross-validated: each question is scored by an index and a model built
+without it (tools/evaluate.py). `make eval` prints the full table."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT
-from tools.evaluate import baseline_outcome, bot_outcome, by_kind, format_table, load_questions
+from tests.conftest import DATA_DIR, ROOT
+from tools.evaluate import cross_validate, load_questions, load_setup, metrics, report
 
-DEV = ROOT / "tests" / "dev_qa.jsonl"
-# Our own questions, written like the dev set's, to catch tuning that only fits the dev words.
-EXTRA = ROOT / "tests" / "extra_qa.jsonl"
+FILES = ("dev", "train", "extra")
 
 
 @pytest.fixture(scope="module")
-def dev_table(library, request):
-    questions = load_questions(DEV)
-    table = by_kind(questions, bot_outcome(library))
+def scored(request):
+    setup, examples = load_setup(DATA_DIR)
+    questions = [
+        (q, name) for name in FILES for q in load_questions(ROOT / "tests" / f"{name}_qa.jsonl")
+    ]
+    result = cross_validate(setup, questions, examples)
     request.config.stash.setdefault("quality_reports", []).append(
-        format_table(
-            "dev questions — ours (naive baseline)",
-            table,
-            by_kind(questions, baseline_outcome(library)),
-        )
+        "10-fold cross-validated answer quality\n" + report(result)
     )
-    return table
+    return result
 
 
-def test_dev_set_covers_every_kind():
-    assert {q.kind for q in load_questions(DEV)} == {
-        "keyword",
-        "paraphrase",
-        "acronym",
-        "messy",
-        "out_of_scope",
-    }
+def figures(scored, kind=None, source=None):
+    return metrics(
+        [
+            (s.question, s.ours)
+            for s in scored
+            if (kind is None or s.question.kind == kind) and (source is None or s.source == source)
+        ]
+    )
 
 
-def test_answer_accuracy_floor(dev_table):
-    assert dev_table["all"].accuracy >= 0.90
+def naive(scored):
+    return metrics([(s.question, s.naive) for s in scored])
 
 
-def test_in_scope_ranking_floor(dev_table):
-    assert dev_table["all"].top1 >= 0.90
-    assert dev_table["all"].mrr >= 0.93
+def test_every_public_question_is_scored_once(scored):
+    assert sorted(s.question.id for s in scored) == sorted(
+        q.id for name in FILES for q in load_questions(ROOT / "tests" / f"{name}_qa.jsonl")
+    )
 
 
-def test_abstention_floor(dev_table):
-    assert dev_table["all"].abstention_recall >= 0.90
-    assert dev_table["all"].wrongful_abstention <= 0.05
+# Floors a little below what `make eval` measures (see the README), so that a change that
+# makes answers worse fails; cross-validation is deterministic, so they do not flake.
+def test_answer_accuracy_floor(scored):
+    assert figures(scored)["accuracy"] >= 0.83
 
 
-def test_answer_sentence_floor(dev_table):
-    assert dev_table["all"].sentence >= 0.85
+def test_in_scope_ranking_floor(scored):
+    assert figures(scored)["top1"] >= 0.93
+    assert figures(scored)["mrr"] >= 0.95
 
 
-def test_own_questions_floor(library):
-    table = by_kind(load_questions(EXTRA), bot_outcome(library))
-    assert table["all"].accuracy >= 0.90
-    assert table["out_of_scope"].abstention_recall >= 0.80
-    assert table["all"].wrongful_abstention <= 0.05
+def test_out_of_scope_declined_floor(scored):
+    assert figures(scored)["declined"] >= 0.77
 
 
-def test_beats_the_naive_baseline(library):
-    questions = load_questions(DEV)
-    ours = by_kind(questions, bot_outcome(library))["all"]
-    naive = by_kind(questions, baseline_outcome(library))["all"]
-    assert ours.accuracy > naive.accuracy
+def test_wrongful_refusal_ceiling(scored):
+    assert figures(scored)["wrongful"] <= 0.10
+
+
+def test_answer_sentence_floor(scored):
+    assert figures(scored)["sentence"] >= 0.80
+
+
+def test_each_file_keeps_a_floor(scored):
+    for source in FILES:
+        assert figures(scored, source=source)["accuracy"] >= 0.75, source
+
+
+def test_beats_the_naive_baseline_on_every_kind(scored):
+    for kind in ("keyword", "paraphrase", "acronym", "messy", "out_of_scope"):
+        assert (
+            figures(scored, kind)["accuracy"]
+            > metrics([(s.question, s.naive) for s in scored if s.question.kind == kind])[
+                "accuracy"
+            ]
+        ), kind

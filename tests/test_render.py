@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-from bot import render
+from bot import embeds, render
 from bot.cli import answer_json
+from tests.limits import assert_embed_within_limits
 
 
 def test_references_name_the_document_when_there_are_several(hostile_library):
@@ -59,3 +61,39 @@ def test_json_carries_the_reference_the_stable_ref_and_the_sentence(library):
     )
     assert best["text"] == paragraph.text and best["sentence"] in paragraph.sentences
     assert data["answered"] is True and data["missing_terms"] == []
+
+
+def closest_answer(library):
+    """A real answer, given the middle verdict the model gives when it is unsure."""
+    answer = library.ask("Does Canada think the GFMD is useful?")
+    return replace(answer, answered=False, verdict="closest", confidence=0.25)
+
+
+def test_the_closest_passage_is_quoted_with_a_caveat_in_text_json_and_discord(library):
+    answer = closest_answer(library)
+    best = answer.best
+    text = render.answer_text(answer, library)
+    number = best.paragraph.number
+    assert text.startswith(
+        f"The statement may not answer this exactly; the closest passage is ¶{number}."
+    )
+    assert best.paragraph.text in text
+    data = render.answer_json(answer, library)
+    assert (data["answered"], data["verdict"]) == (False, "closest")
+    assert data["confidence"] == 0.25
+    embed = embeds.answer_embed(answer, library)
+    assert embed.title == render.closest_passage(best, library)
+    assert embed.description.startswith("> ")
+    assert_embed_within_limits(embed)
+
+
+def test_json_gives_verdict_and_confidence(library):
+    data = render.answer_json(library.ask("What does Canada think of the GFMD?"), library)
+    assert (data["answered"], data["verdict"]) == (True, "answered")
+    assert library.index.model.answer_threshold <= data["confidence"] <= 1
+    declined = render.answer_json(library.ask("Who won the hockey playoffs?"), library)
+    assert (declined["answered"], declined["verdict"], declined["confidence"]) == (
+        False,
+        "not_addressed",
+        0.0,
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.corpus import DataError
-from bot.text import Analyzer, Glossary, parse_glossary
+from bot.text import Analyzer, Glossary, lemma_key, parse_glossary
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,88 @@ def test_an_empty_glossary_file_is_an_empty_glossary():
 def test_bad_glossary_is_a_data_error(content):
     with pytest.raises(DataError, match=r"^glossary\.toml"):
         parse_glossary(content, "glossary.toml")
+
+
+@pytest.mark.parametrize(
+    ("word", "statement_word"),
+    [
+        ("capital", "capitalized"),
+        ("capitals", "capitalized"),
+        ("information", "informal"),
+        ("natural", "nature"),
+        ("organising", "organization"),
+        ("organized", "organization"),
+        ("practice", "practical"),
+        ("busy", "business"),
+        ("initial", "initiatives"),
+        ("positive", "positioned"),
+        ("collective", "collection"),
+        ("moderately", "moderators"),
+    ],
+)
+def test_stem_collisions_are_matched_by_lemma_only(analyzer, word, statement_word):
+    # Each pair shares a Snowball stem; the word must not find the unrelated statement word.
+    assert terms(analyzer, word) != terms(analyzer, statement_word)
+
+
+@pytest.mark.parametrize(
+    ("word", "statement_word"),
+    [
+        ("capitalize", "capitalized"),
+        ("leverage", "capitalized"),
+        ("informally", "informal"),
+        ("organisations", "organization"),
+        ("businesses", "business"),
+        ("initiative", "initiatives"),
+        ("collected", "collection"),
+        ("consultations", "consultation"),
+    ],
+)
+def test_lemma_only_words_still_find_their_own_inflections_and_synonyms(
+    analyzer, word, statement_word
+):
+    assert terms(analyzer, word) == terms(analyzer, statement_word)
+
+
+@pytest.mark.parametrize(
+    ("question_words", "statement_word"),
+    [
+        # Mappings removed because they overreach: each sends a word to an unrelated one.
+        ("visa", "entry"),
+        ("border", "entry"),
+        ("budget", "investments"),
+        ("official", "decision-makers"),
+        ("expert", "expertise"),
+        ("tool", "instruments"),
+        ("study", "analyze"),
+        ("contribution", "ideas"),
+        ("delegation", "participants"),
+        ("representative", "balanced"),
+        ("voluntary", "informal"),
+    ],
+)
+def test_overreaching_synonyms_are_not_in_the_glossary(analyzer, question_words, statement_word):
+    assert terms(analyzer, question_words) != terms(analyzer, statement_word)
+
+
+def test_the_refugee_compact_is_not_the_migration_compact(analyzer):
+    assert terms(analyzer, "the Global Compact on Refugees") != terms(analyzer, "the Compact")
+    assert terms(analyzer, "the Global Compact for Migration") == terms(analyzer, "the Compact")
+
+
+@pytest.mark.parametrize(
+    ("word", "key"),
+    [
+        ("capitalized", "capitaliz"),
+        ("capitalizes", "capitaliz"),
+        ("capitalizing", "capitaliz"),
+        ("capital", "capital"),
+        ("informally", "informal"),
+        ("policies", "policy"),
+        ("business", "business"),
+        ("businesses", "business"),
+        ("gas", "gas"),
+    ],
+)
+def test_lemma_key_removes_inflections_only(word, key):
+    assert lemma_key(word) == key

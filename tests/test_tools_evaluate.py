@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot import render
 from bot.app import create_bot
 from bot.config import Settings
 from tests.discord_fakes import make_interaction, sent
-from tools.evaluate import Question, bot_outcome, by_kind, measure
+from tools.evaluate import Outcome, Question, bot_system, metrics
 
 # Typed or pasted the way people do: an invisible character inside a word, a tab, a bell.
 QUESTIONS = [
@@ -20,37 +21,45 @@ QUESTIONS = [
 
 @pytest.mark.parametrize("question", QUESTIONS)
 async def test_eval_and_ask_give_the_same_answer(library, question):
-    outcome = bot_outcome(library)(question)
+    outcome = bot_system(library)(question)
     bot = create_bot(Settings(), library)
     interaction = make_interaction()
     await bot.statements.ask.callback(bot.statements, interaction, question=question)
     embed = sent(interaction)["embed"]
-    if outcome.answered:
-        assert embed.title.startswith(f"¶{outcome.ranking[0]} ")
-        assert (
-            f"**{library.paragraphs[outcome.ranking[0] - 1].sentences[outcome.sentence - 1]}**"[:30]
-            in embed.description
-        )
-    else:
+    if outcome.verdict == "not_addressed":
         assert embed.title == "Not addressed in the statement"
+    else:
+        best = library.paragraphs[outcome.ranking[0] - 1]
+        if outcome.verdict == "closest":
+            assert embed.title.startswith("The statement may not answer this exactly")
+        else:
+            assert embed.title.startswith(f"¶{best.number} ")
+            sentence = best.sentences[outcome.sentence - 1]
+            assert f"**{sentence[:30]}" in embed.description
+        assert render.shorten(best.text, 40)[:-1] in embed.description.replace("**", "")
     await bot.close()
 
 
 def test_the_invisible_character_is_what_cleaning_is_for(library):
-    assert bot_outcome(library)(QUESTIONS[0]).ranking[0] == 5
+    assert bot_system(library)(QUESTIONS[0]).ranking[0] == 5
     uncleaned = library.index.search(QUESTIONS[0])
     assert uncleaned.best is None or uncleaned.best.paragraph.number != 5
 
 
-def test_answer_accuracy_counts_right_paragraphs_and_right_refusals(library):
-    questions = [
-        Question("a", "What does Canada think of the GFMD?", 5, None, "keyword"),
-        Question("b", "What does Canada think of the GFMD?", 4, None, "keyword"),
-        Question("c", "best hockey team?", None, None, "out_of_scope"),
-        Question("d", "best hockey team?", 2, None, "paraphrase"),
+def test_answer_accuracy_counts_right_paragraphs_and_right_refusals():
+    answered_5 = Outcome((5, 4), "answered", 1)
+    closest_5 = Outcome((5, 4), "closest", 1)
+    declined = Outcome((), "not_addressed", None)
+    pairs = [
+        (Question("a", "q", 5, 1, "keyword"), answered_5),  # right
+        (Question("b", "q", 4, None, "keyword"), answered_5),  # wrong paragraph
+        (Question("c", "q", 5, None, "paraphrase"), closest_5),  # right ¶, but not answered
+        (Question("d", "q", None, None, "out_of_scope"), declined),  # right refusal
+        (Question("e", "q", None, None, "out_of_scope"), closest_5),  # closest is not answering
     ]
-    system = bot_outcome(library)
-    metrics = measure(questions, [system(q.question) for q in questions])
-    assert metrics.accuracy == 0.5
-    assert metrics.wrongful_abstention == pytest.approx(1 / 3)
-    assert by_kind(questions, system)["out_of_scope"].abstention_recall == 1.0
+    figures = metrics(pairs)
+    assert figures["accuracy"] == pytest.approx(3 / 5)
+    assert figures["top1"] == pytest.approx(2 / 3)
+    assert figures["wrongful"] == pytest.approx(1 / 3)
+    assert figures["declined"] == 1.0
+    assert figures["sentence"] == 1.0

@@ -1,60 +1,44 @@
-"""Answer quality on labelled questions, per kind, beside a naive BM25 baseline (`make eval`)."""
+"""Cross-validated answer quality per kind of question, beside a naive baseline (`make eval`).
+
+Every labelled question is scored once, by a system that never saw it: the questions are split
+into folds (stratified by kind; identical questions share a fold), and for each fold the
+examples index is built and the field weight and answerability model are fitted (tools/fit's
+procedure, itself cross-fitted) from the examples file minus that fold's questions.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rank_bm25 import BM25Okapi
 
-from bot.library import Library, load_library
-from bot.ranking import BM25_VARIANTS, Variant
+from bot.examples import parse_examples
+from bot.library import Library
 from bot.sources import FolderSource
+from tools.crossval import FOLDS, SEED, Setup, Training, assign_folds, build, fit, normalized
+
+DEFAULT_FILES = tuple(Path("tests") / f"{name}_qa.jsonl" for name in ("dev", "train", "extra"))
+# Rows with no naive figure beside ours: the baseline picks no sentence and has no middle verdict.
+OURS_ONLY = frozenset({"sentence", "closest_right", "closest_out"})
+
 
 KINDS = ("keyword", "paraphrase", "acronym", "messy", "out_of_scope")
 
 
 @dataclass(frozen=True)
 class Question:
+    """A labelled question: the paragraph (and its sentence, from 1) that answers it, if any."""
+
     id: str
     question: str
     paragraph: int | None
-    sentence: int | None  # the sentence number within `paragraph`, from 1
-    kind: str
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a system did with one question: its ranking, whether it answered, its sentence."""
-
-    ranking: tuple[int, ...]
-    answered: bool
     sentence: int | None
-
-
-@dataclass(frozen=True)
-class Metrics:
-    questions: int
-    top1: float | None
-    mrr: float | None
-    abstention_precision: float | None
-    abstention_recall: float | None
-    wrongful_abstention: float | None
-    sentence: float | None
-    accuracy: float
-
-    ROWS = (
-        ("top1", "top-1"),
-        ("mrr", "MRR"),
-        ("abstention_precision", "abst. prec."),
-        ("abstention_recall", "abst. recall"),
-        ("wrongful_abstention", "wrong abst."),
-        ("sentence", "sentence"),
-        ("accuracy", "answer acc."),
-    )
+    kind: str
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -75,138 +59,257 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
-def _mean(values: Sequence[float]) -> float | None:
+@dataclass(frozen=True)
+class Outcome:
+    """What a system did with one question."""
+
+    ranking: tuple[int, ...]
+    verdict: str
+    sentence: int | None
+    confidence: float = 0.0
+
+    @property
+    def answered(self) -> bool:
+        return self.verdict == "answered"
+
+
+@dataclass(frozen=True)
+class Scored:
+    question: Question
+    source: str
+    ours: Outcome
+    naive: Outcome
+
+
+ROWS: tuple[tuple[str, str], ...] = (
+    ("accuracy", "answer accuracy"),
+    ("top1", "in-scope top-1"),
+    ("mrr", "in-scope MRR"),
+    ("declined", "out-of-scope declined"),
+    ("wrongful", "wrongful refusals"),
+    ("sentence", "answer sentence"),
+    ("closest_right", "in-scope closest, right ¶"),
+    ("closest_out", "out-of-scope closest"),
+)
+
+
+def _mean(values: Sequence[bool | float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def measure(questions: Sequence[Question], outcomes: Sequence[Outcome]) -> Metrics:
-    """Answer accuracy: right top paragraph when in scope, abstention when out of scope."""
-    in_scope = [(q, o) for q, o in zip(questions, outcomes, strict=True) if q.paragraph is not None]
-    out_scope = [(q, o) for q, o in zip(questions, outcomes, strict=True) if q.paragraph is None]
-    abstained = [q for q, o in zip(questions, outcomes, strict=True) if not o.answered]
-    with_sentence = [
-        (q, o) for q, o in in_scope if q.sentence is not None and o.sentence is not None
-    ]
-    correct = [
-        (o.answered and o.ranking[:1] == (q.paragraph,))
-        if q.paragraph is not None
-        else not o.answered
-        for q, o in zip(questions, outcomes, strict=True)
-    ]
-    return Metrics(
-        questions=len(questions),
-        top1=_mean([o.ranking[:1] == (q.paragraph,) for q, o in in_scope]),
-        mrr=_mean(
+def metrics(pairs: Sequence[tuple[Question, Outcome]]) -> dict[str, float | None]:
+    """Answer accuracy: the right ¶ answered when in scope, not answered when out of scope."""
+    inside = [(q, o) for q, o in pairs if q.paragraph is not None]
+    outside = [o for q, o in pairs if q.paragraph is None]
+    labelled = [(q, o) for q, o in inside if q.sentence is not None]
+    has_sentences = any(o.sentence is not None for _, o in labelled)
+    return {
+        "accuracy": _mean(
             [
-                1 / (o.ranking.index(q.paragraph) + 1) if q.paragraph in o.ranking else 0.0
-                for q, o in in_scope
+                o.answered and o.ranking[:1] == (q.paragraph,)
+                if q.paragraph is not None
+                else not o.answered
+                for q, o in pairs
             ]
         ),
-        abstention_precision=_mean([q.paragraph is None for q in abstained]),
-        abstention_recall=_mean([not o.answered for _, o in out_scope]),
-        wrongful_abstention=_mean([not o.answered for _, o in in_scope]),
-        sentence=_mean(
-            [o.ranking[:1] == (q.paragraph,) and o.sentence == q.sentence for q, o in with_sentence]
+        "top1": _mean([o.ranking[:1] == (q.paragraph,) for q, o in inside]),
+        "mrr": _mean(
+            [
+                1 / (o.ranking.index(q.paragraph) + 1) if q.paragraph in o.ranking else 0.0
+                for q, o in inside
+            ]
+        ),
+        "declined": _mean([not o.answered for o in outside]),
+        "wrongful": _mean([not o.answered for _, o in inside]),
+        "sentence": _mean(
+            [o.ranking[:1] == (q.paragraph,) and o.sentence == q.sentence for q, o in labelled]
         )
-        if any(q.sentence is not None for q in questions)
+        if has_sentences
         else None,
-        accuracy=_mean(correct) or 0.0,
-    )
+        "closest_right": _mean(
+            [o.verdict == "closest" and o.ranking[:1] == (q.paragraph,) for q, o in inside]
+        ),
+        "closest_out": _mean([o.verdict == "closest" for o in outside]),
+    }
 
 
-def bot_outcome(library: Library) -> Callable[[str], Outcome]:
-    """The bot's answer exactly as users get it, with every paragraph ranked."""
+def bot_system(library: Library) -> Callable[[str], Outcome]:
+    """The bot's answer exactly as users get it (Library.ask), with every paragraph ranked."""
 
     def run(question: str) -> Outcome:
         answer = library.ask(question, limit=len(library.paragraphs))
         best = answer.best
         return Outcome(
-            ranking=tuple(h.paragraph.number for h in answer.hits),
-            answered=answer.answered,
-            sentence=best.sentence_index + 1 if best else None,
+            tuple(h.paragraph.number for h in answer.hits),
+            answer.verdict,
+            best.sentence_index + 1 if best else None,
+            answer.confidence,
         )
 
     return run
 
 
-def baseline_outcome(library: Library) -> Callable[[str], Outcome]:
-    """`lower().split()` into BM25Okapi: no abstention beyond a zero score, no sentence."""
+def naive_system(library: Library) -> Callable[[str], Outcome]:
+    """`lower().split()` into BM25Okapi: answers whenever some word scores, gives no sentence."""
     paragraphs = library.paragraphs
     bm25 = BM25Okapi([p.text.lower().split() for p in paragraphs])
 
     def run(question: str) -> Outcome:
         scores = bm25.get_scores(question.lower().split())
         order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+        answered = bool(max(scores, default=0) > 0)
         return Outcome(
-            ranking=tuple(paragraphs[i].number for i in order),
-            answered=bool(max(scores, default=0) > 0),
-            sentence=None,
+            tuple(paragraphs[i].number for i in order),
+            "answered" if answered else "not_addressed",
+            None,
         )
 
     return run
 
 
-def by_kind(questions: Sequence[Question], system: Callable[[str], Outcome]) -> dict[str, Metrics]:
-    outcomes = [system(q.question) for q in questions]
-    table = {
-        kind: measure(
-            [q for q in questions if q.kind == kind],
-            [o for q, o in zip(questions, outcomes, strict=True) if q.kind == kind],
+def cross_validate(
+    setup: Setup,
+    questions: Sequence[tuple[Question, str]],
+    examples: Sequence[Training],
+    folds: int = FOLDS,
+    seed: int = SEED,
+    own_examples: bool = True,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[Scored]:
+    """Score each question with an index and a model built without its fold."""
+    keys = [normalized(q.question) for q, _ in questions]
+    labelled = set(keys)
+    if not own_examples:
+        examples = [e for e in examples if normalized(e.example.question) in labelled]
+    outer = assign_folds(keys, [q.kind for q, _ in questions], folds, seed)
+    naive = naive_system(setup.base)
+    scored: list[Scored | None] = [None] * len(questions)
+    for f in range(folds):
+        held_out = {k for k, fold in zip(keys, outer, strict=True) if fold == f}
+        training = [e for e in examples if normalized(e.example.question) not in held_out]
+        model, report = fit(setup, training, folds, seed)
+        progress(
+            f"fold {f + 1}/{folds}: {len(held_out)} held out, {report.questions} examples, "
+            f"examples weight {report.examples_weight}, threshold {report.answer_threshold:.2f}"
         )
-        for kind in KINDS
-        if any(q.kind == kind for q in questions)
+        ours = bot_system(build(setup, training, model))
+        for i, (question, source) in enumerate(questions):
+            if outer[i] == f:
+                scored[i] = Scored(
+                    question, source, ours(question.question), naive(question.question)
+                )
+    return [s for s in scored if s is not None]
+
+
+def _cell(ours: float | None, naive: float | None) -> str:
+    if ours is None:
+        return "-"
+    return f"{ours:.2f}" + (f" ({naive:.2f})" if naive is not None else "")
+
+
+def table(title: str, groups: dict[str, list[Scored]]) -> str:
+    """One column per group: ours, with the naive baseline in brackets."""
+    columns = {
+        name: (
+            metrics([(s.question, s.ours) for s in group]),
+            metrics([(s.question, s.naive) for s in group]),
+        )
+        for name, group in groups.items()
     }
-    table["all"] = measure(questions, outcomes)
-    return table
-
-
-def format_table(title: str, table: dict[str, Metrics], baseline: dict[str, Metrics]) -> str:
-    kinds = list(table)
-    lines = [title, f"{'':14}" + "".join(f"{k:>14}" for k in kinds)]
-    lines.append(f"{'questions':14}" + "".join(f"{table[k].questions:>14}" for k in kinds))
-    for attribute, label in Metrics.ROWS:
+    width = 14
+    lines = [title, f"{'':27}" + "".join(f"{name:>{width}}" for name in groups)]
+    lines.append(f"{'questions':27}" + "".join(f"{len(g):>{width}}" for g in groups.values()))
+    for key, label in ROWS:
         cells = []
-        for kind in kinds:
-            ours, naive = getattr(table[kind], attribute), getattr(baseline[kind], attribute)
-            cell = "-" if ours is None else f"{ours:.2f}"
-            if naive is not None and attribute != "sentence":
-                cell += f" ({naive:.2f})"
-            cells.append(f"{cell:>14}")
-        lines.append(f"{label:14}" + "".join(cells))
+        for ours, naive in columns.values():
+            baseline = None if key in OURS_ONLY else naive[key]
+            cells.append(f"{_cell(ours[key], baseline):>{width}}")
+        lines.append(f"{label:27}" + "".join(cells))
     return "\n".join(lines)
 
 
+def report(scored: Sequence[Scored]) -> str:
+    by_kind = {k: [s for s in scored if s.question.kind == k] for k in KINDS}
+    by_kind = {k: v for k, v in by_kind.items() if v}
+    by_kind["all"] = list(scored)
+    sources = sorted({s.source for s in scored})
+    by_source = {name: [s for s in scored if s.source == name] for name in sources}
+    by_source["all"] = list(scored)
+    return "\n\n".join(
+        [
+            table("Per kind — ours (naive lower().split() BM25Okapi)", by_kind),
+            table("Per file — ours (naive)", by_source),
+        ]
+    )
+
+
+def errors(scored: Sequence[Scored]) -> str:
+    """Each question answered wrongly, declined wrongly or ranked wrongly, with what we did."""
+    lines = ["Scored wrong (id, kind, labelled ¶, our ranking, verdict, confidence, question):"]
+    for s in scored:
+        q, o = s.question, s.ours
+        right = o.ranking[:1] == (q.paragraph,) if q.paragraph is not None else not o.answered
+        if right and (q.paragraph is None or o.answered):
+            continue
+        ranking = "".join(map(str, o.ranking[:3])) or "-"
+        lines.append(
+            f"  {q.id:5} {q.kind:12} {q.paragraph or '-'} {ranking:3} {o.verdict:13} "
+            f"{o.confidence:.2f}  {q.question}"
+        )
+    return "\n".join(lines)
+
+
+def load_setup(data_dir: Path) -> tuple[Setup, list[Training]]:
+    """The statements in data_dir, and their example questions as training items."""
+    data = FolderSource(data_dir).load()
+    setup = Setup.of(data)
+    examples = [
+        Training(document.name, example)
+        for file, document in zip(data.documents, setup.base.documents, strict=True)
+        for example in parse_examples(
+            file.examples,
+            file.examples_origin,
+            [len(p.sentence_spans) for p in document.paragraphs],
+        )
+    ]
+    return setup, examples
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Measure answer quality on labelled questions.")
-    parser.add_argument("files", nargs="+", type=Path, help="JSON-lines question files")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path, default=list(DEFAULT_FILES))
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--folds", type=int, default=FOLDS)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--no-own-examples",
+        action="store_true",
+        help="index only examples copied from the labelled files, not the examples file's own",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--errors", action="store_true", help="list each question scored wrong")
     args = parser.parse_args(argv)
-    source = FolderSource(args.data_dir)
-    library = load_library(source)
-    baseline = baseline_outcome(library)
-    for path in args.files:
-        questions = load_questions(path)
-        table = by_kind(questions, bot_outcome(library))
-        print(
-            format_table(
-                f"{path} — ours (naive lower().split() BM25Okapi)",
-                table,
-                by_kind(questions, baseline),
-            )
-        )
-        variants: list[Variant] = list(BM25_VARIANTS)  # type: ignore[assignment]
-        overall = {
-            variant: by_kind(questions, bot_outcome(load_library(source, variant)))["all"]
-            for variant in variants
-        }
-        print(
-            "  BM25 variants, all questions: "
-            + "; ".join(
-                f"{v}: acc {m.accuracy:.2f}, top-1 {m.top1:.2f}, MRR {m.mrr:.2f}"
-                for v, m in overall.items()
-            )
-        )
-        print()
+    setup, examples = load_setup(args.data_dir)
+    document = setup.base.documents[0].name
+    questions = [(q, path.stem) for path in args.files for q in load_questions(path)]
+    if len(setup.base.documents) > 1:
+        print(f"labelled questions are taken to be about {document}", file=sys.stderr)
+    scored = cross_validate(
+        setup,
+        questions,
+        examples,
+        args.folds,
+        args.seed,
+        own_examples=not args.no_own_examples,
+        progress=(lambda _: None) if args.quiet else (lambda line: print(line, file=sys.stderr)),
+    )
+    print(
+        f"{args.folds}-fold cross-validated over {len(scored)} questions "
+        f"(seed {args.seed}; folds stratified by kind)\n"
+    )
+    print(report(scored))
+    if args.errors:
+        print("\n" + errors(scored))
     return 0
 
 

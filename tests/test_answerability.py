@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bot import cues
+from bot.answerability import (
+    FEATURES,
+    MODEL_FILE,
+    best_threshold,
+    fit_logistic,
+    parse_model,
+)
+from bot.corpus import DataError
+from bot.sources import FolderSource
+from tests.conftest import DATA_DIR
+from tools.fit import fitted, model_json
+
+
+def test_logistic_fit_separates_a_simple_rule():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 2))
+    y = x[:, 0] - 0.5 * x[:, 1] > 0
+    mean, scale, weights, bias = fit_logistic(x, y)
+    assert weights[0] > 0 > weights[1]
+    predicted = ((x - mean) / scale) @ weights + bias > 0
+    assert (predicted == y).mean() > 0.95
+
+
+def test_best_threshold_sits_between_right_and_wrong_answers():
+    assert best_threshold([0.1, 0.2, 0.8, 0.9], [False, False, True, True]) == pytest.approx(0.5)
+
+
+def test_the_saved_model_is_what_make_fit_writes_now():
+    """Refit from the examples; the weights must match the saved file (make fit after edits)."""
+    saved = json.loads((DATA_DIR / MODEL_FILE).read_text(encoding="utf-8"))
+    model, report = fitted(DATA_DIR)
+    refit = model_json(model, report, saved["about"]["folds"], saved["about"]["seed"])
+    assert refit["features"] == saved["features"]
+    for key in ("mean", "scale", "weights"):
+        assert refit[key] == pytest.approx(saved[key], abs=1e-4), key
+    for key in ("bias", "answer_threshold", "closest_threshold", "examples_weight"):
+        assert refit[key] == pytest.approx(saved[key], abs=1e-4), key
+
+
+def test_the_deployed_index_uses_the_saved_model(index):
+    saved = FolderSource(DATA_DIR).load().model
+    assert saved is not None
+    assert index.model is not None
+    assert np.array_equal(index.model.weights, saved.weights)
+    assert index.model.examples_weight == saved.examples_weight
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda m: m.pop("weights"),
+        lambda m: m.update(features=["text_score"]),
+        lambda m: m.update(scale=[0.0] * len(FEATURES)),
+        lambda m: m.update(answer_threshold=0.1, closest_threshold=0.5),
+        lambda m: m.update(bias="high"),
+    ],
+)
+def test_a_damaged_model_file_is_one_data_error(tmp_path, change):
+    raw = json.loads((DATA_DIR / MODEL_FILE).read_text(encoding="utf-8"))
+    change(raw)
+    with pytest.raises(DataError) as error:
+        parse_model(raw, "answerability.json")
+    assert "make fit" in str(error.value)
+
+
+def test_a_model_file_that_is_not_json_is_a_data_error(write_statement, tmp_path):
+    folder = write_statement("Some text.")
+    (tmp_path / MODEL_FILE).write_text("{", encoding="utf-8")
+    with pytest.raises(DataError, match="make fit"):
+        FolderSource(folder).load()
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("How many people work at IOM?", {"figure"}),
+        ("What is the annual budget, how much?", {"figure"}),
+        ("When was the GFMD founded?", {"date"}),
+        ("gfmd founded when?", {"date"}),
+        ("In which city was the consultation held?", {"place"}),
+        ("Where is IOM headquartered?", {"place"}),
+        ("Which countries supported the idea?", {"name"}),
+        ("Who is the current Director General?", {"name"}),
+        ("Who should support the SRSG?", set()),
+        ("What should national governance include?", set()),
+    ],
+)
+def test_the_answer_type_a_question_asks_for(question, kinds):
+    assert cues.asked_types(question) == kinds
+
+
+def test_what_a_paragraph_can_answer(index):
+    held = [cues.held_types(p.text) for p in index.paragraphs]
+    assert "figure" in held[0]  # "the two days"
+    assert "figure" not in held[3]  # ¶4 gives no count
+    assert not any("date" in h for h in held)
+    assert "name" in held[5]  # IOM, SRSG, GMG
+
+
+def test_names_and_numbers_the_library_lacks():
+    known = {"canada", "iom", "gfmd"}
+    assert cues.unknown_names("What did Mexico say about the GFMD in 2017?", known) == (
+        "mexico",
+        "2017",
+    )
+    assert cues.unknown_names("Does IOM lead? Canada thinks so.", known) == ()
+    # A question in capitals tells nothing about names.
+    assert cues.unknown_names("CANADA WANTS MORE CONCRETE IDEAS WHY", known) == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "other"),
+    [
+        ("What did the US delegation say about IOM?", True),
+        ("How did the EU react to the proposal?", True),
+        ("What position did Mexico take on the GFMD?", True),
+        ("What did Canada say about the GFMD?", False),
+        ("What does the statement say about data?", False),
+        ("Who did Canada thank?", False),
+    ],
+)
+def test_questions_about_what_another_party_said(question, other):
+    assert cues.asks_other_party(question, frozenset({"Canada"})) is other
+
+
+def test_specific_unknown_words_weigh_more_than_everyday_ones():
+    assert cues.specificity("cryptocurrency") > cues.specificity("uniquely") + 0.3
+    assert cues.specificity("the") == 0.0
+    assert cues.specificity("xqzvbl") == 1.0

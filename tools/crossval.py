@@ -1,0 +1,214 @@
+"""Fitting the field weight and the answerability model without letting a question grade itself.
+
+A question that is in the examples index finds its own words there, so its examples score is
+higher than a new question's would be. Features for fitting are therefore cross-fitted: the
+training questions are split into folds, and each fold's features are computed with an index
+built from the other folds only. The deployed model is fitted the same way over every example
+and then used with every example in the index (tools/fit.py); tools/evaluate.py repeats the whole
+fit inside each outer fold, so a scored question never helps build the index or fit the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from bot.answerability import FEATURES, Model, best_threshold, features, fit_logistic
+from bot.examples import Example, format_examples
+from bot.fields import FieldScores
+from bot.library import Library, build_library
+from bot.search import SearchIndex
+from bot.sources import LibraryData
+
+FOLDS = 10
+SEED = 20240917
+# Candidate weights of the examples field beside the text field (text counts 1).
+EXAMPLES_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
+# Below the answer threshold and at or above this, the closest passage is offered with a caveat.
+CLOSEST_THRESHOLD = 0.2
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What stays fixed while the examples change: the data without examples or model, and the
+    library built from it (its documents and how it reads words)."""
+
+    data: LibraryData
+    base: Library
+
+    @classmethod
+    def of(cls, data: LibraryData) -> Setup:
+        bare = LibraryData(
+            tuple(replace(f, examples="", examples_origin="") for f in data.documents),
+            data.glossary,
+        )
+        return cls(bare, build_library(bare))
+
+
+@dataclass(frozen=True)
+class Training:
+    """One labelled example question of one document (by its name)."""
+
+    document: str
+    example: Example
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """How the fit went, on its own cross-fitted features (not a held-out measure)."""
+
+    questions: int
+    answerable: int
+    examples_weight: float
+    top1_by_weight: dict[float, float]
+    answer_threshold: float
+
+
+def normalized(text: str) -> str:
+    """A question's identity: identical questions in several files are one question."""
+    return " ".join(text.casefold().split())
+
+
+def assign_folds(keys: Sequence[str], strata: Sequence[str], folds: int, seed: int) -> list[int]:
+    """A fold for each item: equal keys share a fold; each stratum is spread over all folds."""
+    first_of_key: dict[str, int] = {}
+    groups: dict[str, list[str]] = {}
+    for i, (key, stratum) in enumerate(zip(keys, strata, strict=True)):
+        if key not in first_of_key:
+            first_of_key[key] = i
+            groups.setdefault(stratum, []).append(key)
+    rng = np.random.default_rng(seed)
+    fold_of_key: dict[str, int] = {}
+    dealt = 0
+    for stratum in sorted(groups):
+        members = groups[stratum]
+        for position in rng.permutation(len(members)):
+            fold_of_key[members[position]] = dealt % folds
+            dealt += 1
+    return [fold_of_key[key] for key in keys]
+
+
+def _by_document(training: Sequence[Training]) -> dict[str, list[Example]]:
+    examples: dict[str, list[Example]] = {}
+    for item in training:
+        examples.setdefault(item.document, []).append(item.example)
+    return examples
+
+
+def build_index(
+    setup: Setup, training: Sequence[Training], examples_weight: float | None = None
+) -> SearchIndex:
+    """The search index over these examples, for fitting (no model: it is being fitted)."""
+    base = setup.base
+    return SearchIndex(
+        base.documents,
+        base.index.analyzer,
+        base.index.variant,
+        _by_document(training),
+        examples_weight=examples_weight,
+    )
+
+
+def build(setup: Setup, training: Sequence[Training], model: Model | None) -> Library:
+    """The library users would get with these examples and this model: what evaluation asks."""
+    examples = _by_document(training)
+    files = tuple(
+        replace(f, examples=format_examples(examples.get(d.name, ())))
+        for f, d in zip(setup.data.documents, setup.base.documents, strict=True)
+    )
+    return build_library(LibraryData(files, setup.data.glossary, model))
+
+
+def target_index(setup: Setup, item: Training) -> int | None:
+    """The answering paragraph's position in the corpus, or None when out of scope."""
+    if item.example.paragraph is None:
+        return None
+    start = 0
+    for document in setup.base.documents:
+        if document.name == item.document:
+            return start + item.example.paragraph - 1
+        start += len(document.paragraphs)
+    return None
+
+
+def _top1_and_mrr(
+    rankings: Sequence[list[FieldScores]], targets: Sequence[int | None], weight: float
+) -> tuple[float, float]:
+    top1 = mrr = 0.0
+    answerable = [(r, t) for r, t in zip(rankings, targets, strict=True) if t is not None]
+    for ranking, target in answerable:
+        combined = sorted(ranking, key=lambda s: (-(s.text + weight * s.examples), s.index))
+        order = [s.index for s in combined]
+        if order[:1] == [target]:
+            top1 += 1
+        if target in order:
+            mrr += 1 / (order.index(target) + 1)
+    count = max(len(answerable), 1)
+    return top1 / count, mrr / count
+
+
+def fit(
+    setup: Setup, training: Sequence[Training], folds: int = FOLDS, seed: int = SEED
+) -> tuple[Model, FitReport]:
+    """Fit the examples weight, then the answerability model, on cross-fitted features."""
+    targets = [target_index(setup, item) for item in training]
+    inner = assign_folds(
+        [normalized(item.example.question) for item in training],
+        ["in" if t is not None else "out" for t in targets],
+        folds,
+        seed,
+    )
+    others = [
+        [item for item, fold in zip(training, inner, strict=True) if fold != g]
+        for g in range(folds)
+    ]
+
+    rankings: list[list[FieldScores]] = [[] for _ in training]
+    for g in range(folds):
+        index = build_index(setup, others[g])
+        for i, item in enumerate(training):
+            if inner[i] == g:
+                rankings[i] = index.field_ranking(item.example.question)
+    quality = {w: _top1_and_mrr(rankings, targets, w) for w in EXAMPLES_WEIGHTS}
+    # Best top-1, then best MRR, then the weight nearest 1 (the fields counted alike).
+    weight = max(EXAMPLES_WEIGHTS, key=lambda w: (*quality[w], -abs(math.log(w + 0.1))))
+
+    rows: list[np.ndarray] = []
+    right: list[bool] = []
+    paragraph_count = len(setup.base.paragraphs)
+    for g in range(folds):
+        index = build_index(setup, others[g], examples_weight=weight)
+        for i, item in enumerate(training):
+            if inner[i] != g:
+                continue
+            answer, evidence = index.assess(item.example.question, paragraph_count, explain=True)
+            if evidence is None or answer.best is None:
+                continue  # nothing found: never answered, whatever the model says
+            rows.append(features(evidence))
+            right.append(targets[i] is not None and answer.best.position == targets[i])
+    x = np.vstack(rows)
+    y = np.array(right, dtype=np.bool_)
+    mean, scale, weights, bias = fit_logistic(x, y)
+    probabilities = 1.0 / (1.0 + np.exp(-(((x - mean) / scale) @ weights + bias)))
+    threshold = best_threshold([float(p) for p in probabilities], list(right))
+    model = Model(
+        FEATURES,
+        mean,
+        scale,
+        weights,
+        bias,
+        answer_threshold=threshold,
+        closest_threshold=min(CLOSEST_THRESHOLD, threshold),
+        examples_weight=weight,
+    )
+    report = FitReport(
+        questions=len(training),
+        answerable=sum(t is not None for t in targets),
+        examples_weight=weight,
+        top1_by_weight={w: q[0] for w, q in quality.items()},
+        answer_threshold=threshold,
+    )
+    return model, report
