@@ -41,13 +41,13 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 FLAG_EPHEMERAL = 64
 FLAG_LOADING = 128
 ALL_PERMISSIONS = "2251799813685247"
-# What @everyone may do in the test guild: the defaults Discord gives a new server.
+# What @everyone may do in the test guilds: the usual text permissions, Embed Links included, and
+# not ADMINISTRATOR, so channel overwrites apply.
 EVERYONE_PERMISSIONS = 1071698660929
 PERMISSION_ADMINISTRATOR = 1 << 3
 PERMISSION_VIEW_CHANNEL = 1 << 10
 PERMISSION_SEND_MESSAGES = 1 << 11
 PERMISSION_EMBED_LINKS = 1 << 14
-OVERWRITE_ROLE = 0
 OVERWRITE_MEMBER = 1
 INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_PRESENCES = 1 << 8
@@ -229,9 +229,10 @@ class GatewayConnection:
     """One websocket connected to the gateway endpoint.
 
     How it ended: ``closed_by`` is ``"client"`` when the client sent the first close frame (its
-    code in ``client_close_code``), ``"server"`` when the fake closed it (``server_close_code``;
-    the client's answering frame, if any, in ``client_close_code``), and ``"dropped"`` when the
-    TCP connection ended without a close frame (``close_code`` 1006).
+    code in ``client_close_code``), ``"server"`` when the fake closed it (``server_close_code``,
+    1006 for ``drop_gateway()``; the client's answering frame, if any, in ``client_close_code``),
+    and ``"dropped"`` when the client's end went away without a close frame, as a killed process
+    does (``close_code`` 1006).
     """
 
     id: int
@@ -254,7 +255,7 @@ class GatewayConnection:
 
     @property
     def dropped(self) -> bool:
-        """Whether the socket ended without any close frame (what RFC 6455 calls 1006)."""
+        """Whether the client went away without a close frame (what RFC 6455 calls 1006)."""
         return self.closed_by == "dropped"
 
 

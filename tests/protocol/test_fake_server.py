@@ -1,7 +1,9 @@
-"""Self-test of the fake Discord server with a plain discord.py client run in-process.
+"""Self-test of the fake Discord server with plain discord.py clients run in-process.
 
 If these pass, the fake speaks the protocol the way discord.py 2.7 expects, so a failure in the
-bot scenarios points at the bot rather than at the fake.
+bot scenarios points at the bot rather than at the fake. What discord.py cannot be made to send
+(unknown intent bits, a RESUME of an ended session) goes over a raw aiohttp websocket, and a
+client killed without a close frame is a discord.py client in a subprocess.
 """
 
 from __future__ import annotations
