@@ -1,18 +1,16 @@
 """Does the best paragraph answer the question? A small logistic model, fitted by `make fit`.
 
 The model reads a handful of features of the search (bot/search.py builds the Evidence) and
-gives a probability that the top paragraph answers the question. Two thresholds, fitted with it,
-split that into three verdicts: a confident answer, the closest passage offered with a caveat,
-or not addressed. Weights, feature scaling and thresholds are data (data/answerability.json),
-fitted by tools/fit.py with numpy alone: L2-regularised logistic regression by Newton's method,
-deterministic for the same questions.
+gives a probability that the top paragraph answers the question. Two thresholds split that into
+three verdicts: a confident answer, the closest passage offered with a caveat, or not addressed.
+Weights, feature scaling and thresholds are data (data/answerability.json), written by
+tools/fit.py with numpy alone: L2-regularised logistic regression by Newton's method, deterministic
+for the same questions.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,6 +40,7 @@ FEATURES = (
     "searched_terms",
     "unanswerable_neighbours",
     "other_party",
+    "statement_missing_share",
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -56,6 +55,9 @@ class Evidence:
     weights: tuple[float, ...]
     in_text: tuple[bool, ...]
     in_examples: tuple[bool, ...]
+    # Whether any paragraph's text holds it: a word found only in example questions is a weaker
+    # sign that the statement speaks of it.
+    in_statement: tuple[bool, ...]
     # Words no paragraph's text or examples hold, and the weight each carries.
     missing: tuple[str, ...]
     missing_weight: float
@@ -82,6 +84,7 @@ def features(evidence: Evidence) -> FloatArray:
     total = sum(e.weights) + e.missing_weight
     text_found = sum(w for w, held in zip(e.weights, e.in_text, strict=True) if held)
     examples_found = sum(w for w, held in zip(e.weights, e.in_examples, strict=True) if held)
+    statement_found = sum(w for w, held in zip(e.weights, e.in_statement, strict=True) if held)
     values = [
         _per(e.text_score, e.text_idf),
         _per(e.text_score - e.text_other, e.text_idf),
@@ -96,6 +99,7 @@ def features(evidence: Evidence) -> FloatArray:
         math.log1p(len(e.weights)),
         e.unanswerable_neighbours,
         float(e.other_party),
+        _per(total - statement_found, total),
     ]
     return np.array(values, dtype=np.float64)
 
@@ -216,27 +220,3 @@ def fit_logistic(
         if float(np.max(np.abs(step))) < 1e-10:
             break
     return mean, scale, beta[:-1], float(beta[-1])
-
-
-def best_threshold(probabilities: Sequence[float], correct_if_answered: Sequence[bool]) -> float:
-    """The answer threshold that gets most questions right, given which answers would be right.
-
-    A question counts as right when answered and its answer is right, or when declined and it is
-    out of scope (an in-scope question ranked wrongly is better declined too). Among equally good
-    thresholds, the middle of the widest run, so that the choice does not sit on one question.
-    """
-    order = sorted(set(probabilities))
-    candidates = [0.0, *((a + b) / 2 for a, b in itertools.pairwise(order)), 1.0]
-    scores = [
-        sum((p >= t) == right for p, right in zip(probabilities, correct_if_answered, strict=True))
-        for t in candidates
-    ]
-    best = max(scores)
-    runs: list[list[float]] = [[]]
-    for threshold, score in zip(candidates, scores, strict=True):
-        if score == best:
-            runs[-1].append(threshold)
-        elif runs[-1]:
-            runs.append([])
-    widest = max((run for run in runs if run), key=lambda run: run[-1] - run[0])
-    return (widest[0] + widest[-1]) / 2

@@ -4,8 +4,9 @@
   place, "which countries" names) and whether a paragraph holds that kind of thing at all.
 - Proper names and numbers the library lacks ("Mexico", "2017"): a question about another
   country, person or year is rarely answered by a statement that never names them.
-- How specific an unknown word is in general English (wordfreq): "cryptocurrency" says the
-  question is about something else, "uniquely" hardly does.
+- How specific an unknown word is in general English (wordfreq's frequencies, kept as a table
+  in bot/english_zipf.txt): "cryptocurrency" says the question is about something else,
+  "uniquely" hardly does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Container
+from collections.abc import Container
+from importlib import resources
 
 ANSWER_TYPES = ("figure", "date", "place", "name")
 
@@ -38,7 +40,10 @@ ASKS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "name": re.compile(
-        r"\b(?:which|what) (?:countries|country|nations|nation|states|companies|company|firms"
+        # "which countries" asks for names anywhere; "what countries" only where a clause starts:
+        # "how can donors learn what countries need" asks about the needs, not the countries.
+        r"(?:\bwhich|(?:^|[,;:?(]|\b(?:in|at|from|for|to|by|with|of|and|or|but))\W*what)"
+        r" (?:countries|country|nations|nation|states|companies|company|firms"
         r"|firm|persons|person|officials|official|ministers|minister|delegations|speakers"
         r"|organi[sz]ations|agencies|ngos|languages|language|individuals)\b"
         r"|\bwho (?:is|was|are|were)\b",
@@ -71,8 +76,10 @@ SHOUTING_SHARE = 0.6
 
 
 # "What did <someone> say / how did <someone> react": whose words or deeds are asked about.
+# The auxiliary is required: "what tasks could IOM take on" asks about IOM's work, not its words.
 REPORTED = re.compile(
-    r"\b(?:what|how|did|does|do|has|have)\s+(?:did|does|do|has|have|was|were|is|are)?\s*"
+    r"\b(?:(?:what|how|why)\s+(?:[\w’'-]+\s+){0,2}?)?"
+    r"(?:did|does|do|has|have|was|were|is|are)\s+"
     r"(?P<subject>(?:[\w’'-]+\s+){1,5}?)"
     r"(?:say|said|says|tell|told|react|reacted|respond|responded|reply|replied|argue|argued"
     r"|claim|claimed|announce|announced|take|took|propose|proposed|pledge|pledged|vote|voted)\b",
@@ -147,13 +154,23 @@ def unknown_names(question: str, known: Container[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-@functools.cache
-def _zipf() -> Callable[[str], float]:
-    # Imported on first use: wordfreq and its dependencies take ~0.25 s to import, and only
-    # questions with words the library lacks need it.
-    import wordfreq
+ENGLISH_ZIPF_FILE = "english_zipf.txt"
 
-    return functools.partial(wordfreq.zipf_frequency, lang="en", wordlist="small")
+
+@functools.cache
+def english_zipf() -> dict[str, float]:
+    """Everyday English words and their Zipf frequency (bot/english_zipf.txt, from wordfreq).
+
+    A table rather than wordfreq itself: importing wordfreq and its data takes 0.3-0.7 s, and a
+    question must be answered within Discord's three seconds. Loaded with the library (~15 ms).
+    """
+    table: dict[str, float] = {}
+    text = resources.files("bot").joinpath(ENGLISH_ZIPF_FILE).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            zipf, *words = line.split()
+            table.update(dict.fromkeys(words, float(zipf)))
+    return table
 
 
 @functools.cache
@@ -161,10 +178,12 @@ def specificity(word: str) -> float:
     """How specific a word is in general English, 0 (everyday) to 1 (rare), by its commonest form.
 
     "uniquely" counts as "unique" and "providers" as "provider": the commonest of a word's plain
-    forms says how ordinary its meaning is.
+    forms says how ordinary its meaning is. A phrase is as specific as its rarest word.
     """
-    zipf = _zipf()
-    frequency = max(zipf(form) for form in _plain_forms(word))
+    zipf = english_zipf()
+    frequency = min(
+        max(zipf.get(form, 0.0) for form in _plain_forms(part)) for part in word.split()
+    )
     return min(1.0, max(0.0, (ZIPF_COMMON - frequency) / (ZIPF_COMMON - ZIPF_RARE)))
 
 

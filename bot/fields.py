@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.ranking import InvertedIndexScorer, Scorer, Variant, best_scores, make_scorer
+from bot.ranking import FloatArray, InvertedIndexScorer, Scorer, Variant, best_scores, make_scorer
 
 # Each field returns at least this many candidates: a paragraph outside a field's list is given
 # that list's lowest score (an upper bound on its own), so the merge is exact up to this many
@@ -76,8 +76,19 @@ class TwoFieldRanker:
         return scored[:k]
 
 
-# How many of the most similar example questions vote on whether a question looks answerable.
+# How many of the most similar example questions vote on whether a question looks answerable,
+# and how many of the top paragraph's labelled examples vote on its answer sentence.
 NEAREST_EXAMPLES = 5
+NEAREST_SENTENCE_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class ExampleLabel:
+    """What an example question is labelled with: its paragraph's index in the library and its
+    sentence's index in that paragraph, each None when not given (out of scope, or no sentence)."""
+
+    paragraph: int | None
+    sentence: int | None = None
 
 
 class NearestExamples:
@@ -87,24 +98,61 @@ class NearestExamples:
     with rank-bm25's per-document loop would cost a millisecond a question.
     """
 
-    def __init__(self, example_terms: Sequence[Sequence[str]], answerable: Sequence[bool]) -> None:
-        self._answerable = np.array(answerable, dtype=np.bool_)
+    def __init__(
+        self, example_terms: Sequence[Sequence[str]], labels: Sequence[ExampleLabel]
+    ) -> None:
+        self._answerable = np.array([label.paragraph is not None for label in labels], np.bool_)
         self._scorer: InvertedIndexScorer | None = (
             InvertedIndexScorer(example_terms, "plus") if any(example_terms) else None
         )
+        # Each paragraph's examples labelled with a sentence: their indexes and sentences.
+        by_paragraph: dict[int, list[tuple[int, int]]] = {}
+        for i, label in enumerate(labels):
+            if label.paragraph is not None and label.sentence is not None:
+                by_paragraph.setdefault(label.paragraph, []).append((i, label.sentence))
+        self._sentence_examples = {
+            paragraph: (np.array([i for i, _ in pairs]), [s for _, s in pairs])
+            for paragraph, pairs in by_paragraph.items()
+        }
 
-    def unanswerable_share(self, terms: list[str], k: int = NEAREST_EXAMPLES) -> float:
-        """The share, by score, of the k most similar examples that the statement does not answer.
-
-        Scores are counted above the score an example sharing no word gets, so that only shared
-        words vote; 0.5 when no example shares a word.
-        """
+    def similarity(self, terms: list[str]) -> FloatArray | None:
+        """Each example's score above the score of an example sharing no word with the question,
+        so that only shared words count; None without examples or terms."""
         if self._scorer is None or not terms:
-            return 0.5
+            return None
         scores = self._scorer.scores(terms)
-        above = scores - scores.min()
-        nearest = [(int(i), float(above[i])) for i, _ in best_scores(above, k) if above[i] > 0]
+        return scores - scores.min()
+
+    def unanswerable_share(self, similarity: FloatArray | None, k: int = NEAREST_EXAMPLES) -> float:
+        """The share, by similarity, of the k most similar examples the statement does not answer;
+        0.5 when no example shares a word."""
+        if similarity is None:
+            return 0.5
+        nearest = [(i, s) for i, s in best_scores(similarity, k) if s > 0]
         total = sum(s for _, s in nearest)
         if total <= 0:
             return 0.5
         return sum(s for i, s in nearest if not self._answerable[i]) / total
+
+    def sentence_votes(
+        self,
+        similarity: FloatArray | None,
+        paragraph: int,
+        sentence_count: int,
+        k: int = NEAREST_SENTENCE_EXAMPLES,
+    ) -> list[float]:
+        """For each sentence of a paragraph, the share, by similarity, of the paragraph's k most
+        similar labelled examples that name it (all zero when none shares a word)."""
+        votes = [0.0] * sentence_count
+        if similarity is None or paragraph not in self._sentence_examples:
+            return votes
+        indexes, sentences = self._sentence_examples[paragraph]
+        scores = similarity[indexes]
+        # Examples as similar as the k-th all vote: which of them came first in the file says
+        # nothing.
+        kth = np.sort(scores)[-min(k, len(scores))]
+        nearest = [(j, float(s)) for j, s in enumerate(scores) if s >= kth and s > 0]
+        total = sum(s for _, s in nearest)
+        for j, s in nearest:
+            votes[sentences[j]] += s / total
+        return votes

@@ -7,7 +7,7 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -17,8 +17,8 @@ from bot import cues
 from bot.answerability import Evidence, Model, Verdict, features
 from bot.corpus import Document, Paragraph
 from bot.examples import Example
-from bot.fields import FieldScores, NearestExamples, TwoFieldRanker
-from bot.ranking import Variant
+from bot.fields import ExampleLabel, FieldScores, NearestExamples, TwoFieldRanker
+from bot.ranking import FloatArray, Variant
 from bot.text import WORD, Analyzer, Token
 
 MAX_QUESTION_CHARS = 300
@@ -27,6 +27,8 @@ DEFAULT_LIMIT = 3
 
 # A word is corrected only to a near-identical word of the statement: one edit in seven letters.
 TYPO_MIN_SIMILARITY = 0.85
+# One edit in five or six letters.
+NON_WORD_MIN_SIMILARITY = 0.8
 TYPO_MIN_LENGTH = 5
 INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 WEIGHT_CACHE_SIZE = 8192
@@ -37,14 +39,11 @@ PARAGRAPH_CACHE_SIZE = 512
 MISSING_TO_FOUND_MAX_RATIO = 1.0
 # A sentence that refers back ("It can…", "its network") borrows part of its antecedent's words.
 BACK_REFERENCE_SHARE = 0.5
-# How much the votes of example questions labelled with a sentence count beside its own words.
-SENTENCE_VOTE_SHARE = 1.0
-# "How many…?" and "when…?" are answered only by a paragraph that gives a figure or a date.
-ASKS_FOR_FIGURE = re.compile(
-    r"\b(?:how (?:many|much|long|often|old)|what (?:year|date|percentage)|which year)\b"
-    r"|^\W*when\b|\bwhen (?:did|was|were|is|are|will|does|do|has|have)\b",
-    re.IGNORECASE,
-)
+# The most similar labelled example questions of a paragraph vote for their sentence: all their
+# votes together count as this share of the question's weight.
+SENTENCE_VOTE_SHARE = 0.5
+# Without a model, "how many…?" and "when…?" are answered only where a figure or date is given.
+FIGURE_OR_DATE = frozenset({"figure", "date"})
 # Without a fitted model, a paragraph's examples count as much as its text.
 DEFAULT_EXAMPLES_WEIGHT = 1.0
 BACK_REFERENCES = frozenset({"it", "its", "they", "their", "them", "this", "these", "such"})
@@ -92,6 +91,8 @@ class Answer:
     """What a question found: the best paragraphs, or why the statement does not answer it."""
 
     question: str
+    # The question's words the statement's text holds, and those it lacks, as typed. A word found
+    # only in example questions helps ranking but is reported as not in the statement.
     searched: tuple[str, ...]
     corrections: tuple[tuple[str, str], ...]
     # Words the glossary searched under another name: ("aid", "donor").
@@ -99,7 +100,8 @@ class Answer:
     missing: tuple[str, ...]
     hits: tuple[Hit, ...]
     answered: bool
-    # The question asks "how many" or "when", and the best paragraph gives no figure or date.
+    # The question asks "how many" or "when", and the best paragraph gives no figure or date
+    # where it speaks of the question's words.
     figure_missing: bool = False
     # answered: a confident answer; closest: the best paragraph, offered with a caveat;
     # not_addressed: nothing to offer as an answer. `answered` is verdict == "answered".
@@ -124,8 +126,32 @@ class _ParagraphTerms:
     terms: frozenset[str]
     sentences: tuple[frozenset[str], ...]
     refers_back: tuple[bool, ...]
-    # What kinds of answer it can give: figures, dates, places, names (bot/cues.py).
-    held: frozenset[str]
+    # What kinds of answer each sentence can give: figures, dates, places, names (bot/cues.py).
+    held: tuple[frozenset[str], ...]
+
+    def held_near(self, terms: Iterable[str]) -> frozenset[str]:
+        """What the sentences holding one of the terms can give; the whole paragraph's if none.
+
+        "How many people per group?" is not answered by a figure two sentences away from the groups.
+        """
+        wanted = set(terms)
+        near = [held for own, held in zip(self.sentences, self.held, strict=True) if own & wanted]
+        return frozenset().union(*(near or self.held))
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A question read against the library: its words and what is known of them."""
+
+    text: str
+    corrections: tuple[tuple[str, str], ...]
+    # Tokens whose term some paragraph's text or examples hold, in order; their distinct terms.
+    known: tuple[Token, ...]
+    terms: tuple[str, ...]
+    # Words (as typed) that neither the text nor any example holds.
+    unknown: tuple[str, ...]
+    # Words (as typed) that no paragraph's text holds, examples or not: what the reply reports.
+    not_in_text: tuple[str, ...]
 
 
 class SearchIndex:
@@ -150,18 +176,17 @@ class SearchIndex:
         self.variant: Variant = variant
         self.analyzer = analyzer
         self.paragraphs = tuple(p for d in documents for p in d.paragraphs)
-        self._example_terms = self._terms_of_examples(examples or {})
-        self.model = model if self._example_terms else None
+        paragraph_examples = self._read_examples(examples or {})
+        self.model = model if any(paragraph_examples) else None
+        if examples_weight is None:
+            examples_weight = model.examples_weight if model else DEFAULT_EXAMPLES_WEIGHT
         self._ranker = TwoFieldRanker(
             [analyzer.terms(p.text) for p in self.paragraphs],
-            [list(self._example_terms.get(i, ())) for i in range(len(self.paragraphs))],
+            paragraph_examples,
             variant,
-            examples_weight
-            if examples_weight is not None
-            else model.examples_weight
-            if model
-            else DEFAULT_EXAMPLES_WEIGHT,
+            examples_weight,
         )
+        self._example_terms = [frozenset(terms) for terms in paragraph_examples]
         self._paragraph_terms = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
             self._analyze_paragraph
         )
@@ -178,57 +203,33 @@ class SearchIndex:
         for word in sorted(self._spelling_words):
             self._spelling_by_length.setdefault(len(word), []).append(word)
 
-    def _terms_of_examples(
-        self, examples: Mapping[str, Sequence[Example]]
-    ) -> dict[int, tuple[str, ...]]:
-        """Each paragraph's example questions as one list of terms, by paragraph index."""
+    def _read_examples(self, examples: Mapping[str, Sequence[Example]]) -> list[list[str]]:
+        """Each paragraph's example questions as one list of terms; also indexes every example
+        question alone (answerable or not) to find a question's nearest examples."""
         first_index = {}
         start = 0
         for document in self.documents:
             first_index[document.name] = start
             start += len(document.paragraphs)
-        terms: dict[int, list[str]] = {}
+        paragraph_examples: list[list[str]] = [[] for _ in self.paragraphs]
         words: set[str] = set()
         each: list[list[str]] = []
-        answerable: list[bool] = []
+        labels: list[ExampleLabel] = []
         for name, document_examples in examples.items():
             for example in document_examples:
-                each.append([t.term for t in self.analyzer.tokens(example.question, query=True)])
-                answerable.append(example.paragraph is not None)
+                terms = [t.term for t in self.analyzer.tokens(example.question, query=True)]
+                each.append(terms)
                 if example.paragraph is None or name not in first_index:
+                    labels.append(ExampleLabel(None))
                     continue
                 index = first_index[name] + example.paragraph - 1
-                terms.setdefault(index, []).extend(
-                    t.term for t in self.analyzer.tokens(example.question, query=True)
-                )
+                sentence = None if example.sentence is None else example.sentence - 1
+                labels.append(ExampleLabel(index, sentence))
+                paragraph_examples[index].extend(terms)
                 words.update(self.analyzer.plain_words(example.question))
         self._example_words = frozenset(words)
-        self._sentence_votes = self._votes(examples, first_index)
-        self._nearest = NearestExamples(each, answerable)
-        return {i: tuple(t) for i, t in terms.items()}
-
-    def _votes(
-        self, examples: Mapping[str, Sequence[Example]], first_index: Mapping[str, int]
-    ) -> dict[int, dict[str, list[float]]]:
-        """For each paragraph and word, the share of its labelled examples naming each sentence."""
-        counts: dict[int, dict[str, list[float]]] = {}
-        for name, document_examples in examples.items():
-            for example in document_examples:
-                if example.paragraph is None or example.sentence is None:
-                    continue
-                if name not in first_index:
-                    continue
-                index = first_index[name] + example.paragraph - 1
-                sentence_count = len(self.paragraphs[index].sentence_spans)
-                paragraph_votes = counts.setdefault(index, {})
-                for term in {t.term for t in self.analyzer.tokens(example.question, query=True)}:
-                    tally = paragraph_votes.setdefault(term, [0.0] * sentence_count)
-                    tally[example.sentence - 1] += 1
-        for paragraph_votes in counts.values():
-            for tally in paragraph_votes.values():
-                total = sum(tally) + 1  # one imaginary example for no sentence in particular
-                tally[:] = [n / total for n in tally]
-        return counts
+        self._nearest = NearestExamples(each, labels)
+        return paragraph_examples
 
     def weight(self, term: str) -> float:
         """How much a term tells paragraphs apart; a term in no paragraph weighs the most."""
@@ -249,15 +250,16 @@ class SearchIndex:
             self.analyzer.term(word)
         ):
             return None
+        # A word that is not everyday English ("canda", "shoud") is more likely a typo than a
+        # word the statement lacks, so a slightly more distant match is accepted for it.
+        cutoff = TYPO_MIN_SIMILARITY if word in cues.english_zipf() else NON_WORD_MIN_SIMILARITY
         # The similarity bound also bounds the length: other lengths cannot match.
-        lengths = range(
-            math.ceil(len(word) * TYPO_MIN_SIMILARITY), int(len(word) / TYPO_MIN_SIMILARITY) + 1
-        )
+        lengths = range(math.ceil(len(word) * cutoff), int(len(word) / cutoff) + 1)
         candidates = itertools.chain.from_iterable(
             self._spelling_by_length.get(n, ()) for n in lengths
         )
         match = process.extractOne(
-            word, candidates, scorer=OSA.normalized_similarity, score_cutoff=TYPO_MIN_SIMILARITY
+            word, candidates, scorer=OSA.normalized_similarity, score_cutoff=cutoff
         )
         if match is None:
             return None
@@ -275,28 +277,27 @@ class SearchIndex:
         self, question: str, limit: int = DEFAULT_LIMIT, *, explain: bool = False
     ) -> tuple[Answer, Evidence | None]:
         """The answer, and what the answerability model read (with a model, or if explain)."""
-        corrected, corrections = self._correct_spelling(question)
-        searched: list[Token] = []
-        missing: list[str] = []
-        for token in self.analyzer.tokens(corrected, query=True):
-            if self.knows(token.term):
-                searched.append(token)
-            elif token.surface not in missing:
-                missing.append(token.surface)
-        terms = list(dict.fromkeys(t.term for t in searched))
+        read = self._read(question)
+        terms = list(read.terms)
         ranked = self._ranker.rank(terms, limit) if terms else []
-        hits = self._hits(searched, terms, ranked, limit)
+        # Unknown words count too: they may be those of example questions the statement does not
+        # answer ("budget", "headquartered").
+        similarity = self._nearest.similarity(
+            terms + [self.analyzer.term(w) for w in read.unknown if " " not in w]
+        )
+        hits = self._hits(read, ranked, similarity, limit)
         evidence = None
         if hits and (explain or self.model is not None):
-            evidence = self.evidence(question, terms, missing, ranked, hits[0])
-        verdict, confidence, figure_missing = self._judge(question, terms, missing, hits, evidence)
-        expansions = ((t.surface, self.analyzer.expansion(t)) for t in searched)
+            evidence = self.evidence(read, ranked, hits[0], similarity)
+        verdict, confidence, figure_missing = self._judge(read, hits, evidence)
+        in_text = [t for t in read.known if t.surface not in read.not_in_text]
+        expansions = ((t.surface, self.analyzer.expansion(t)) for t in in_text)
         answer = Answer(
             question=question,
-            searched=tuple(dict.fromkeys(t.surface for t in searched)),
-            corrections=corrections,
+            searched=tuple(dict.fromkeys(t.surface for t in in_text)),
+            corrections=read.corrections,
             expansions=tuple(dict.fromkeys((w, name) for w, name in expansions if name)),
-            missing=tuple(missing),
+            missing=read.not_in_text,
             hits=hits,
             answered=verdict == "answered",
             figure_missing=figure_missing,
@@ -307,28 +308,41 @@ class SearchIndex:
 
     def field_ranking(self, question: str) -> list[FieldScores]:
         """Every candidate paragraph's scores on each field, for fitting the field weights."""
-        corrected, _ = self._correct_spelling(question)
-        tokens = self.analyzer.tokens(corrected, query=True)
-        terms = list(dict.fromkeys(t.term for t in tokens if self.knows(t.term)))
+        terms = list(self._read(question).terms)
         return self._ranker.rank(terms, len(self.paragraphs)) if terms else []
 
+    def _read(self, question: str) -> _Question:
+        corrected, corrections = self._correct_spelling(question)
+        known: list[Token] = []
+        unknown: list[str] = []
+        not_in_text: list[str] = []
+        for token in self.analyzer.tokens(corrected, query=True):
+            if self.knows(token.term):
+                known.append(token)
+            elif token.surface not in unknown:
+                unknown.append(token.surface)
+            if not self._ranker.text_frequency(token.term) and token.surface not in not_in_text:
+                not_in_text.append(token.surface)
+        return _Question(
+            corrected,
+            corrections,
+            tuple(known),
+            tuple(dict.fromkeys(t.term for t in known)),
+            tuple(unknown),
+            tuple(not_in_text),
+        )
+
     def _judge(
-        self,
-        question: str,
-        terms: list[str],
-        missing: list[str],
-        hits: tuple[Hit, ...],
-        evidence: Evidence | None,
+        self, read: _Question, hits: tuple[Hit, ...], evidence: Evidence | None
     ) -> tuple[Verdict, float, bool]:
         """The verdict, its confidence, and whether a figure or date was asked for and lacking."""
         if not hits:
             return "not_addressed", 0.0, False
-        top = self._paragraph_terms(hits[0].position)
-        lacks_figure = bool(ASKS_FOR_FIGURE.search(question)) and not (
-            top.held & {"figure", "date"}
-        )
+        asked = cues.asked_types(read.text) & FIGURE_OR_DATE
+        held = self._paragraph_terms(hits[0].position).held_near(read.terms)
+        lacks_figure = bool(asked) and not asked & held
         if self.model is None or evidence is None:
-            addressed = self._outweighs(terms, missing) and not lacks_figure
+            addressed = self._outweighs(read.terms, read.unknown) and not lacks_figure
             return ("answered", 1.0, False) if addressed else ("not_addressed", 0.0, lacks_figure)
         confidence = self.model.probability(features(evidence))
         verdict = self.model.verdict(confidence)
@@ -336,27 +350,28 @@ class SearchIndex:
 
     def evidence(
         self,
-        question: str,
-        terms: list[str],
-        missing: list[str],
+        read: _Question,
         ranked: list[FieldScores],
         best: Hit,
+        similarity: FloatArray | None,
     ) -> Evidence:
         """What the answerability model reads about a question and its best paragraph."""
         index = best.position
+        terms = read.terms
         top = next(s for s in ranked if s.index == index)
         others = [s for s in ranked if s.index != index]
         details = self._paragraph_terms(index)
-        example_terms = set(self._example_terms.get(index, ()))
+        example_terms = self._example_terms[index]
         n = len(self.paragraphs)
-        names = cues.unknown_names(question, self._library_words)
+        names = cues.unknown_names(read.text, self._library_words)
         return Evidence(
-            question=question,
+            question=read.text,
             weights=tuple(self.weight(t) for t in terms),
             in_text=tuple(t in details.terms for t in terms),
             in_examples=tuple(t in example_terms for t in terms),
-            missing=tuple(missing),
-            missing_weight=len(missing) * self.weight(""),
+            in_statement=tuple(self._ranker.text_frequency(t) > 0 for t in terms),
+            missing=read.unknown,
+            missing_weight=len(read.unknown) * self.weight(""),
             text_score=top.text,
             text_other=max((s.text for s in others), default=0.0),
             text_idf=sum(
@@ -368,12 +383,10 @@ class SearchIndex:
                 math.log((n + 1) / f) for t in terms if (f := self._ranker.example_frequency(t))
             ),
             unknown_names=tuple(n for n in names if not self.knows(self.analyzer.term(n))),
-            asked=cues.asked_types(question),
-            held=details.held,
-            unanswerable_neighbours=self._nearest.unanswerable_share(
-                terms + [self.analyzer.term(w) for w in missing if " " not in w]
-            ),
-            other_party=cues.asks_other_party(question, self.speakers),
+            asked=cues.asked_types(read.text),
+            held=details.held_near(terms),
+            unanswerable_neighbours=self._nearest.unanswerable_share(similarity),
+            other_party=cues.asks_other_party(read.text, self.speakers),
         )
 
     def _correct_spelling(self, question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -390,22 +403,27 @@ class SearchIndex:
 
         return WORD.sub(corrected, question), tuple(dict.fromkeys(corrections))
 
-    def _outweighs(self, terms: list[str], missing: list[str]) -> bool:
-        """Whether the words found outweigh the words the statement lacks."""
+    def _outweighs(self, terms: Sequence[str], missing: Sequence[str]) -> bool:
+        """Whether the words found outweigh the words the library lacks."""
         found_weight = sum(self.weight(t) for t in terms)
         return len(missing) * self.weight("") <= MISSING_TO_FOUND_MAX_RATIO * found_weight
 
     def _hits(
-        self, searched: list[Token], terms: list[str], ranked: list[FieldScores], limit: int
+        self,
+        read: _Question,
+        ranked: list[FieldScores],
+        similarity: FloatArray | None,
+        limit: int,
     ) -> tuple[Hit, ...]:
         """The best paragraphs that hold a searched word in their text or their examples."""
         hits = []
         for scores in ranked:
             i = scores.index
             details = self._paragraph_terms(i)
-            matched = tuple(dict.fromkeys(t.surface for t in searched if t.term in details.terms))
-            if matched or not set(terms).isdisjoint(self._example_terms.get(i, ())):
-                sentence = self._best_sentence(details, terms, self._sentence_votes.get(i, {}))
+            matched = tuple(dict.fromkeys(t.surface for t in read.known if t.term in details.terms))
+            if matched or not self._example_terms[i].isdisjoint(read.terms):
+                votes = self._nearest.sentence_votes(similarity, i, len(details.sentences))
+                sentence = self._best_sentence(details, read.terms, votes)
                 hits.append(Hit(self.paragraphs[i], scores.combined, matched, sentence, i))
             if len(hits) == limit:
                 break
@@ -420,29 +438,22 @@ class SearchIndex:
                 any(w in BACK_REFERENCES for w in self.analyzer.words(s))
                 for s in paragraph.sentences
             ),
-            held=cues.held_types(paragraph.text),
+            held=tuple(cues.held_types(s) for s in paragraph.sentences),
         )
 
     def _best_sentence(
-        self,
-        details: _ParagraphTerms,
-        terms: list[str],
-        votes: Mapping[str, Sequence[float]] | None = None,
+        self, details: _ParagraphTerms, terms: Sequence[str], votes: Sequence[float]
     ) -> int:
         """The sentence holding most of the question's weight, counting what "it"/"its" refer to.
 
-        Example questions labelled with a sentence vote too: of the examples holding a word,
-        the share that point to each sentence.
+        The paragraph's most similar labelled example questions vote too, for their sentences.
         """
         sentences = details.sentences
         wanted = set(terms)
-        votes = votes or {}
+        vote_weight = SENTENCE_VOTE_SHARE * sum(self.weight(t) for t in wanted)
         best, best_score = 0, -1.0
         for i, own in enumerate(sentences):
-            score = sum(self.weight(t) for t in own & wanted)
-            score += SENTENCE_VOTE_SHARE * sum(
-                self.weight(t) * votes[t][i] for t in wanted if t in votes
-            )
+            score = sum(self.weight(t) for t in own & wanted) + vote_weight * votes[i]
             if i > 0 and details.refers_back[i]:
                 borrowed = (sentences[0] | sentences[i - 1]) & wanted - own
                 score += BACK_REFERENCE_SHARE * sum(self.weight(t) for t in borrowed)

@@ -56,6 +56,8 @@ class FolderSource:
     (*.examples.jsonl), glossary.toml and the fitted answerability.json."""
 
     folder: Path
+    # False for the tools that fit the model: a model fitted for other features must not stop them.
+    read_model: bool = True
 
     def load(self) -> LibraryData:
         if not self.folder.is_dir():
@@ -74,7 +76,7 @@ class FolderSource:
             else Glossary()
         )
         model_path = self.folder / MODEL_FILE
-        model = _model(model_path) if model_path.exists() else None
+        model = _model(model_path) if self.read_model and model_path.exists() else None
         return LibraryData(tuple(_document_file(path) for path in paths), glossary, model)
 
 

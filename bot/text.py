@@ -147,6 +147,8 @@ class Analyzer:
         for acronym in self.glossary.acronyms:
             self._canonical.setdefault(self.stem(acronym.casefold()), acronym.casefold())
             self._names[acronym.casefold()] = acronym
+        # The stemmer leaves a plural acronym ("RCPs", "NGOs") alone: it finds no vowel to cut at.
+        self._acronym_plurals = {f"{a.casefold()}s": a.casefold() for a in self.glossary.acronyms}
 
     def _lemma_only(self) -> frozenset[str]:
         """Stems matched by lemma: the listed words', and those of their synonyms.
@@ -217,6 +219,8 @@ class Analyzer:
         """Every word the glossary knows, phrases included, for spelling correction."""
         forms = [*self.glossary.acronyms, *(f for group in self.glossary.synonyms for f in group)]
         forms += [f for forms_of in self.glossary.acronyms.values() for f in forms_of]
+        # Chat words too: "opinon" is "opinion", dropped like it, not a word we lack.
+        forms += self.glossary.chat_words
         return {w for f in forms for w in self.plain_words(f)}
 
     def is_chat_word(self, word: str) -> bool:
@@ -228,6 +232,8 @@ class Analyzer:
         return f"{stem}:{lemma_key(word)}" if stem in self._lemma_only_stems else stem
 
     def term(self, word: str) -> str:
+        if word in self._acronym_plurals:
+            return self._acronym_plurals[word]
         base = self._base(word)
         return self._canonical.get(base, base)
 

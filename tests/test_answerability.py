@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,13 +11,13 @@ from bot import cues
 from bot.answerability import (
     FEATURES,
     MODEL_FILE,
-    best_threshold,
     fit_logistic,
     parse_model,
 )
 from bot.corpus import DataError
 from bot.sources import FolderSource
-from tests.conftest import DATA_DIR
+from tests.conftest import DATA_DIR, ROOT
+from tools import english_zipf
 from tools.fit import fitted, model_json
 
 
@@ -27,10 +29,6 @@ def test_logistic_fit_separates_a_simple_rule():
     assert weights[0] > 0 > weights[1]
     predicted = ((x - mean) / scale) @ weights + bias > 0
     assert (predicted == y).mean() > 0.95
-
-
-def test_best_threshold_sits_between_right_and_wrong_answers():
-    assert best_threshold([0.1, 0.2, 0.8, 0.9], [False, False, True, True]) == pytest.approx(0.5)
 
 
 def test_the_saved_model_is_what_make_fit_writes_now():
@@ -135,3 +133,30 @@ def test_specific_unknown_words_weigh_more_than_everyday_ones():
     assert cues.specificity("cryptocurrency") > cues.specificity("uniquely") + 0.3
     assert cues.specificity("the") == 0.0
     assert cues.specificity("xqzvbl") == 1.0
+    # A phrase is as specific as its rarest word; a number is no everyday word.
+    assert cues.specificity("global cryptocurrency") == cues.specificity("cryptocurrency")
+    assert cues.specificity("2017") == 1.0
+
+
+def test_the_english_frequency_table_is_what_the_tool_writes_from_wordfreq():
+    assert (ROOT / "bot" / cues.ENGLISH_ZIPF_FILE).read_text(
+        encoding="utf-8"
+    ) == english_zipf.table_text()
+
+
+def test_a_question_with_an_unknown_word_does_not_load_wordfreq():
+    """wordfreq's import and data take 0.3-0.7 s: too long inside a Discord interaction."""
+    script = (
+        "import sys\n"
+        "from bot.library import load_library\n"
+        "from pathlib import Path\n"
+        "from bot.sources import FolderSource\n"
+        f"library = load_library(FolderSource(Path({str(DATA_DIR)!r})))\n"
+        "answer = library.ask('Does Canada regulate cryptocurrency remittances?')\n"
+        "assert answer.missing, answer\n"
+        "print('wordfreq' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "False"

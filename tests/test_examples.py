@@ -100,3 +100,31 @@ def test_replies_quote_the_paragraph_never_an_example(library):
     text = render.answer_text(answer, library)
     assert answer.best.paragraph.text in text
     assert not any(example in text for example in examples)
+
+
+def test_words_only_examples_hold_rank_but_are_reported_as_not_in_the_statement(write_statement):
+    folder = write_statement(
+        "Heading\n\nThe forum brings decision-makers together.\n\n"
+        "States should collect better data on migration."
+    )
+    (folder / "doc.examples.jsonl").write_text(
+        json.dumps({"paragraph": 2, "question": "Which team gathers the figures?"}) + "\n",
+        encoding="utf-8",
+    )
+    library = library_of(folder)
+
+    answer = library.ask("Which team keeps the migration figures?")
+    assert answer.best.paragraph.number == 2  # "team" and "figures" found it, through the example
+    assert answer.searched == ("migration",)
+    assert answer.missing == ("team", "keeps", "figures")
+    note = render.search_note(answer)
+    assert "Searched for: migration" in note
+    assert "Not in the statement: team, keeps, figures" in note
+
+    hockey = library.ask("Which hockey team took the cup?")
+    assert hockey.searched == ()
+    assert hockey.missing == ("hockey", "team", "took", "cup")
+    assert hockey.verdict == "not_addressed"
+    assert render.not_addressed(hockey) == (
+        "The statement does not address “hockey”, “team”, “took” or “cup”."
+    )

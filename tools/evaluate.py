@@ -190,7 +190,7 @@ def cross_validate(
         model, report = fit(setup, training, folds, seed)
         progress(
             f"fold {f + 1}/{folds}: {len(held_out)} held out, {report.questions} examples, "
-            f"examples weight {report.examples_weight}, threshold {report.answer_threshold:.2f}"
+            f"examples weight {report.examples_weight}"
         )
         ours = bot_system(build(setup, training, model))
         for i, (question, source) in enumerate(questions):
@@ -261,7 +261,7 @@ def errors(scored: Sequence[Scored]) -> str:
 
 def load_setup(data_dir: Path) -> tuple[Setup, list[Training]]:
     """The statements in data_dir, and their example questions as training items."""
-    data = FolderSource(data_dir).load()
+    data = FolderSource(data_dir, read_model=False).load()
     setup = Setup.of(data)
     examples = [
         Training(document.name, example)
