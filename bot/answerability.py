@@ -11,8 +11,10 @@ for the same questions.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from functools import cached_property
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -46,9 +48,9 @@ FEATURES = (
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """What the search found for one question, as the model needs it."""
+class Evidence(NamedTuple):
+    """What the search found for one question, as the model needs it (a named tuple: one is made
+    for every question, and a frozen dataclass of twenty fields takes several times as long)."""
 
     question: str
     # Each searched word's weight, and whether the top paragraph's text / examples hold it.
@@ -78,7 +80,7 @@ class Evidence:
     other_party: bool
 
 
-def features(evidence: Evidence) -> FloatArray:
+def features(evidence: Evidence) -> list[float]:
     """The model's inputs, in the order of FEATURES."""
     e = evidence
     total = sum(e.weights) + e.missing_weight
@@ -101,7 +103,7 @@ def features(evidence: Evidence) -> FloatArray:
         float(e.other_party),
         _per(total - statement_found, total),
     ]
-    return np.array(values, dtype=np.float64)
+    return values
 
 
 def _missing_unit(evidence: Evidence) -> float:
@@ -128,9 +130,19 @@ class Model:
     # How much a paragraph's examples count beside its text in ranking (bot/fields.py).
     examples_weight: float
 
-    def probability(self, x: FloatArray) -> float:
-        z = float((x - self.mean) / self.scale @ self.weights) + self.bias
+    def probability(self, x: Sequence[float]) -> float:
+        # In plain floats: for a few features, numpy's per-call cost is most of the work.
+        z = self.bias + sum(
+            (value - mean) / scale * weight
+            for value, (mean, scale, weight) in zip(x, self._coefficients, strict=True)
+        )
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    @cached_property
+    def _coefficients(self) -> list[tuple[float, float, float]]:
+        return list(
+            zip(self.mean.tolist(), self.scale.tolist(), self.weights.tolist(), strict=True)
+        )
 
     def verdict(self, probability: float) -> Verdict:
         if probability >= self.answer_threshold:

@@ -14,42 +14,55 @@ from __future__ import annotations
 import functools
 import math
 import re
+import string
 from collections.abc import Container
 from importlib import resources
 
 ANSWER_TYPES = ("figure", "date", "place", "name")
 
-ASKS: dict[str, re.Pattern[str]] = {
-    "figure": re.compile(
-        r"\bhow (?:many|much|long|often|old|big|large|far|frequently)\b"
-        r"|\bwhat (?:percentage|proportion|share|amount|sum|size|fraction)\b",
-        re.IGNORECASE,
-    ),
-    "date": re.compile(
-        r"^\W*when\b|\bwhen\W*$"
-        r"|\bwhen (?:did|was|were|is|are|will|does|do|has|have|should|would|can)\b"
-        r"|\b(?:what|which) (?:year|years|date|dates|day|month|time)\b"
-        r"|\bsince when\b|\bhow long ago\b",
-        re.IGNORECASE,
-    ),
-    "place": re.compile(
-        r"^\W*where\b"
-        r"|\bwhere (?:is|are|was|were|will|does|do|did|can|should|would)\b"
-        r"|\b(?:in|at) (?:which|what) (?:city|country|town|place|venue|location|region)\b"
-        r"|\bwhat (?:city|venue|location)\b",
-        re.IGNORECASE,
-    ),
-    "name": re.compile(
-        # "which countries" asks for names anywhere; "what countries" only where a clause starts:
-        # "how can donors learn what countries need" asks about the needs, not the countries.
-        r"(?:\bwhich|(?:^|[,;:?(]|\b(?:in|at|from|for|to|by|with|of|and|or|but))\W*what)"
-        r" (?:countries|country|nations|nation|states|companies|company|firms"
-        r"|firm|persons|person|officials|official|ministers|minister|delegations|speakers"
-        r"|organi[sz]ations|agencies|ngos|languages|language|individuals)\b"
-        r"|\bwho (?:is|was|are|were)\b",
-        re.IGNORECASE,
-    ),
+# What kind of answer a question asks for, read from pairs of adjacent words ("how many") and a
+# few triples ("in which city"): one pass over the question instead of a pattern per kind.
+AUXILIARIES = {"did", "was", "were", "is", "are", "will", "does", "do", "has", "have"}
+MODALS = {"should", "would", "can"}
+PLACE_NOUNS = {"city", "country", "town", "place", "venue", "location", "region"}
+NAME_NOUNS = set(
+    """countries country nations nation states companies company firms firm persons person
+    officials official ministers minister delegations speakers organisations organizations
+    agencies ngos languages language individuals""".split()
+)
+ASKED_BY_PAIR: dict[tuple[str, str], str] = {
+    **{("how", w): "figure" for w in "many much long often old big large far frequently".split()},
+    **{
+        ("what", w): "figure"
+        for w in "percentage proportion share amount sum size fraction".split()
+    },
+    **{("when", w): "date" for w in AUXILIARIES | MODALS},
+    **{
+        (q, w): "date"
+        for q in ("what", "which")
+        for w in "year years date dates day month time".split()
+    },
+    ("since", "when"): "date",
+    **{("where", w): "place" for w in (AUXILIARIES - {"has", "have"}) | MODALS},
+    **{("what", w): "place" for w in ("city", "venue", "location")},
+    **{("which", w): "name" for w in NAME_NOUNS},
+    **{("who", w): "name" for w in ("is", "was", "are", "were")},
 }
+ASKED_BY_TRIPLE: dict[tuple[str, str, str], str] = {
+    ("how", "long", "ago"): "date",
+    **{(p, q, w): "place" for p in ("in", "at") for q in ("which", "what") for w in PLACE_NOUNS},
+}
+# "which countries" asks for names anywhere; "what countries" only where a clause starts:
+# "how can donors learn what countries need" asks about the needs, not the countries.
+CLAUSE_WORDS = {"in", "at", "from", "for", "to", "by", "with", "of", "and", "or", "but"}
+CLAUSE_MARKS = frozenset(",;:?(")
+# Words as regex's \w reads them (letters, digits, underscores).
+REGEX_WORD = re.compile(r"\w+")
+# A word that can start a question's asking pair or triple, and the one or two words that follow
+# it after single spaces (looked ahead, so that each such word is read).
+ASKING_WORD = re.compile(
+    r"\b(how|what|when|where|which|who|since|in|at)\b(?= (\w+)\b(?: (\w+)\b)?)"
+)
 
 # Counts and amounts; ordinals ("the first thematic") answer no "how many".
 NUMBER_WORDS = frozenset(
@@ -63,9 +76,11 @@ MONTHS = frozenset(
 YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # A capitalised word after "in", "at", "within" or "from": where a place would be named.
 PLACE_PHRASE = re.compile(r"\b(?:in|at|within|from)\s+(?:the\s+)?[A-Z][\w’'-]*")
-CAPITALISED = re.compile(r"[A-Z][\w’'-]*|\d+")
+ASCII_CAPITALS = frozenset(string.ascii_uppercase)
 WORD_WITH_CASE = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
-SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([^\W_]+)")
+POSSESSIVE_END = re.compile(r"['’]s$")
+# Each word, with the end of the sentence before it if there is one.
+WORD_AFTER_SENTENCE_END = re.compile(r"([.!?]\s+)?([^\W_]+(?:[’'-][^\W_]+)*)")
 
 # General-English frequency on the Zipf scale (log10 per billion words): 6 and above is "the",
 # "said"; 3 and below is rare. A word's specificity falls from 1 at 3 to 0 at 6.
@@ -77,16 +92,20 @@ SHOUTING_SHARE = 0.6
 
 # "What did <someone> say / how did <someone> react": whose words or deeds are asked about.
 # The auxiliary is required: "what tasks could IOM take on" asks about IOM's work, not its words.
+REPORTING_VERBS = (
+    "say said says tell told react reacted respond responded reply replied argue argued claim "
+    "claimed announce announced take took propose proposed pledge pledged vote voted"
+).split()
+POSITION_WORDS = "position stance view views reaction remarks proposal".split()
 REPORTED = re.compile(
     r"\b(?:(?:what|how|why)\s+(?:[\w’'-]+\s+){0,2}?)?"
     r"(?:did|does|do|has|have|was|were|is|are)\s+"
     r"(?P<subject>(?:[\w’'-]+\s+){1,5}?)"
-    r"(?:say|said|says|tell|told|react|reacted|respond|responded|reply|replied|argue|argued"
-    r"|claim|claimed|announce|announced|take|took|propose|proposed|pledge|pledged|vote|voted)\b",
+    rf"(?:{'|'.join(REPORTING_VERBS)})\b",
     re.IGNORECASE,
 )
 POSITION_OF = re.compile(
-    r"\b(?:position|stance|view|views|reaction|remarks|proposal)\s+(?:of|by|from)\s+"
+    rf"\b(?:{'|'.join(POSITION_WORDS)})\s+(?:of|by|from)\s+"
     r"(?P<subject>(?:[\w’'-]+\s*){1,4})",
     re.IGNORECASE,
 )
@@ -98,6 +117,10 @@ SELF_REFERENCES = frozenset(
 
 def asks_other_party(question: str, speakers: frozenset[str]) -> bool:
     """Whether the question asks what someone other than the speaker said, proposed or did."""
+    # Most questions name no reporting verb nor position: skip the patterns then.
+    words = set(REGEX_WORD.findall(question.casefold()))
+    if words.isdisjoint(REPORTING_VERBS) and words.isdisjoint(POSITION_WORDS):
+        return False
     own = {w.casefold() for s in speakers for w in s.split()}
     for pattern in (REPORTED, POSITION_OF):
         for match in pattern.finditer(question):
@@ -113,7 +136,40 @@ def asks_other_party(question: str, speakers: frozenset[str]) -> bool:
 
 def asked_types(question: str) -> frozenset[str]:
     """The kinds of answer a question asks for."""
-    return frozenset(kind for kind, pattern in ASKS.items() if pattern.search(question))
+    folded = question.casefold()
+    kinds = set()
+    if (first := REGEX_WORD.search(folded)) and first.group() in ("when", "where"):
+        kinds.add("date" if first.group() == "when" else "place")
+    # The last word, read backwards.
+    if (last := REGEX_WORD.search(folded[::-1])) and last.group() == "nehw":
+        kinds.add("date")
+    for match in ASKING_WORD.finditer(folded):
+        word, following, third = match.groups()
+        if (kind := ASKED_BY_PAIR.get((word, following))) is not None:
+            kinds.add(kind)
+        elif word == "what" and following in NAME_NOUNS and _starts_clause(folded, match.start()):
+            kinds.add("name")
+        if third and (kind := ASKED_BY_TRIPLE.get((word, following, third))):
+            kinds.add(kind)
+    return frozenset(kinds)
+
+
+def _starts_clause(folded: str, start: int) -> bool:
+    """Whether the word at `start` starts the text, or follows a clause mark or a clause word."""
+    gap_start = start
+    while gap_start > 0 and not _is_word_character(folded[gap_start - 1]):
+        gap_start -= 1
+    if gap_start == 0 or not CLAUSE_MARKS.isdisjoint(folded[gap_start:start]):
+        return True
+    word_start = gap_start
+    while word_start > 0 and _is_word_character(folded[word_start - 1]):
+        word_start -= 1
+    return folded[word_start:gap_start] in CLAUSE_WORDS
+
+
+def _is_word_character(character: str) -> bool:
+    """What regex's \\w matches."""
+    return character.isalnum() or character == "_"
 
 
 def held_types(text: str) -> frozenset[str]:
@@ -133,14 +189,20 @@ def held_types(text: str) -> frozenset[str]:
 
 def _names(text: str) -> list[str]:
     """Capitalised words that do not start a sentence, acronyms and numbers, as written."""
-    letters = [c for c in text if c.isalpha()]
-    if letters and sum(c.isupper() for c in letters) / len(letters) >= SHOUTING_SHARE:
+    letters = sum(map(str.isalpha, text))
+    capitals = sum(map(str.isupper, filter(str.isalpha, text)))
+    if letters and capitals / letters >= SHOUTING_SHARE:
         return [w for w in WORD_WITH_CASE.findall(text) if w.isdigit()]
-    starts = {m.start(1) for m in SENTENCE_START.finditer(text)}
+    words = WORD_AFTER_SENTENCE_END.findall(text)
+    # The first word starts a sentence when it starts the text.
+    first_starts = bool(words) and text[:1] == words[0][1][:1]
+    # Capitalised (an ASCII capital first) or a number (decimal digits only); at a sentence's
+    # start, only in capitals.
     return [
-        m.group()
-        for m in WORD_WITH_CASE.finditer(text)
-        if CAPITALISED.fullmatch(m.group()) and (m.start() not in starts or m.group().isupper())
+        word
+        for i, (sentence_end, word) in enumerate(words)
+        if (word[0] in ASCII_CAPITALS or word.isdecimal())
+        and (not (sentence_end or (i == 0 and first_starts)) or word.isupper())
     ]
 
 
@@ -148,7 +210,7 @@ def unknown_names(question: str, known: Container[str]) -> tuple[str, ...]:
     """Names, acronyms and numbers in the question that the library never uses."""
     found = []
     for name in _names(question):
-        folded = re.sub(r"['’]s$", "", name.casefold())
+        folded = POSSESSIVE_END.sub("", name.casefold())
         if folded not in known and folded not in found:
             found.append(folded)
     return tuple(found)

@@ -9,12 +9,17 @@ ranked exactly as before.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
-from bot.ranking import FloatArray, InvertedIndexScorer, Scorer, Variant, best_scores, make_scorer
+from bot.ranking import FloatArray, InvertedIndexScorer, Scorer, Variant, make_scorer
+
+Vector = TypeVar("Vector")
 
 # Each field returns at least this many candidates: a paragraph outside a field's list is given
 # that list's lowest score (an upper bound on its own), so the merge is exact up to this many
@@ -23,14 +28,40 @@ FIELD_CANDIDATES_MIN = 64
 FIELD_CANDIDATES_PER_RESULT = 8
 
 
-@dataclass(frozen=True)
-class FieldScores:
+class FieldScores(NamedTuple):
     """One paragraph's scores: on its text, on its examples, and the two combined."""
 
     index: int
     combined: float
     text: float
     examples: float
+
+
+class TermScores(Generic[Vector]):
+    """A field's scores for single terms over every paragraph (or example), kept once computed.
+
+    BM25 adds each query term's score to each paragraph's running total, starting from zero, so
+    a question's scores are its terms' vectors added up in the same order: the same floats the
+    scorer gives, for a few additions instead of a pass over every paragraph's word counts. Only
+    for small corpora (a vector a term), and only terms the field holds (the others add zero).
+    """
+
+    def __init__(self, scores: Callable[[str], Vector], frequency: Callable[[str], int]) -> None:
+        self._scores = scores
+        self._frequency = frequency
+        # Bounded by the field's vocabulary: terms it lacks are never stored.
+        self._vectors: dict[str, Vector] = {}
+
+    def vectors(self, terms: Sequence[str]) -> list[Vector]:
+        """The vectors of the terms the field holds, in the terms' order."""
+        found = []
+        for term in terms:
+            vector = self._vectors.get(term)
+            if vector is None and self._frequency(term):
+                vector = self._vectors[term] = self._scores(term)
+            if vector is not None:
+                found.append(vector)
+        return found
 
 
 class TwoFieldRanker:
@@ -50,6 +81,25 @@ class TwoFieldRanker:
         self.examples: Scorer | None = None
         if any(example_terms):
             self.examples = make_scorer(example_terms, variant)
+        # Up to FIELD_CANDIDATES_MIN paragraphs every paragraph is a candidate on both fields, and
+        # summing term vectors gives exactly the scores rank() would merge.
+        self._term_scores: tuple[TermScores[list[float]], TermScores[list[float]] | None] | None = (
+            None
+        )
+        if self.paragraph_count <= FIELD_CANDIDATES_MIN:
+            self._term_scores = (
+                self._single_term_scores(self.text),
+                self._single_term_scores(self.examples) if self.examples else None,
+            )
+
+    def _single_term_scores(self, scorer: Scorer) -> TermScores[list[float]]:
+        def scores(term: str) -> list[float]:
+            vector = [0.0] * self.paragraph_count
+            for i, score in scorer.top([term], self.paragraph_count):
+                vector[i] = score
+            return vector
+
+        return TermScores(scores, scorer.document_frequency)
 
     def text_frequency(self, term: str) -> int:
         return self.text.document_frequency(term)
@@ -59,6 +109,8 @@ class TwoFieldRanker:
 
     def rank(self, terms: list[str], k: int) -> list[FieldScores]:
         """The k best paragraphs by combined score, best first, ties by index."""
+        if self._term_scores is not None:
+            return self._rank_by_term_scores(terms, k, *self._term_scores)
         wanted = min(
             self.paragraph_count, max(FIELD_CANDIDATES_MIN, k * FIELD_CANDIDATES_PER_RESULT)
         )
@@ -74,6 +126,27 @@ class TwoFieldRanker:
             scored.append(FieldScores(i, combined, text_score, examples_score))
         scored.sort(key=lambda s: (-s.combined, s.index))
         return scored[:k]
+
+    def _rank_by_term_scores(
+        self,
+        terms: list[str],
+        k: int,
+        text: TermScores[list[float]],
+        examples: TermScores[list[float]] | None,
+    ) -> list[FieldScores]:
+        # Plain floats: for a few paragraphs, numpy's per-call cost is most of the work.
+        n = self.paragraph_count
+        text_scores = [0.0] * n
+        for vector in text.vectors(terms):
+            text_scores = list(map(operator.add, text_scores, vector))
+        examples_scores = [0.0] * n
+        for vector in examples.vectors(terms) if examples else ():
+            examples_scores = list(map(operator.add, examples_scores, vector))
+        weight = self.examples_weight
+        combined = [t + weight * e for t, e in zip(text_scores, examples_scores, strict=True)]
+        # Best first; a stable sort keeps ties in index order.
+        order = sorted(range(n), key=combined.__getitem__, reverse=True)[:k]
+        return [FieldScores(i, combined[i], text_scores[i], examples_scores[i]) for i in order]
 
 
 # How many of the most similar example questions vote on whether a question looks answerable,
@@ -91,68 +164,88 @@ class ExampleLabel:
     sentence: int | None = None
 
 
+class Neighbours(NamedTuple):
+    """The example questions that share a word with a question: their indexes, in order, and
+    their similarity to it (BM25 score above that of an example sharing no word)."""
+
+    indexes: npt.NDArray[np.intp]
+    similarity: FloatArray
+    answerable: Sequence[bool]
+    # Those labelled with a sentence, by paragraph: (similarity, sentence), in the same order.
+    by_paragraph: dict[int, list[tuple[float, int]]]
+
+    def unanswerable_share(self, k: int = NEAREST_EXAMPLES) -> float:
+        """The share, by similarity, of the k most similar examples the statement does not answer;
+        0.5 when no example shares a word."""
+        if not len(self.indexes):
+            return 0.5
+        # Best first; a stable sort keeps ties in the examples' order.
+        best = (-self.similarity).argsort(kind="stable")[:k]
+        nearest = zip(self.indexes[best].tolist(), self.similarity[best].tolist(), strict=True)
+        values = [(value, not self.answerable[i]) for i, value in nearest]
+        return sum(value for value, out in values if out) / sum(value for value, _ in values)
+
+    def sentence_votes(
+        self, paragraph: int, sentence_count: int, k: int = NEAREST_SENTENCE_EXAMPLES
+    ) -> list[float]:
+        """For each sentence of a paragraph, the share, by similarity, of the paragraph's k most
+        similar labelled examples that name it (all zero when none shares a word)."""
+        votes = [0.0] * sentence_count
+        mine = self.by_paragraph.get(paragraph, [])
+        # Examples as similar as the k-th all vote: which of them came first in the file says
+        # nothing.
+        kth = sorted(value for value, _ in mine)[-k] if len(mine) > k else 0.0
+        chosen = [(value, sentence) for value, sentence in mine if value >= kth]
+        total = sum(value for value, _ in chosen)
+        for value, sentence in chosen:
+            votes[sentence] += value / total
+        return votes
+
+
 class NearestExamples:
     """BM25 over single example questions, answerable or not, to find a question's neighbours.
 
-    Always the inverted index (same scores as rank-bm25): a few hundred short examples scored
-    with rank-bm25's per-document loop would cost a millisecond a question.
+    The scores are rank-bm25's (the inverted index gives them bit for bit), summed from each
+    term's scores over every example, kept once computed (TermScores).
     """
 
     def __init__(
         self, example_terms: Sequence[Sequence[str]], labels: Sequence[ExampleLabel]
     ) -> None:
-        self._answerable = np.array([label.paragraph is not None for label in labels], np.bool_)
-        self._scorer: InvertedIndexScorer | None = (
-            InvertedIndexScorer(example_terms, "plus") if any(example_terms) else None
-        )
-        # Each paragraph's examples labelled with a sentence: their indexes and sentences.
-        by_paragraph: dict[int, list[tuple[int, int]]] = {}
-        for i, label in enumerate(labels):
-            if label.paragraph is not None and label.sentence is not None:
-                by_paragraph.setdefault(label.paragraph, []).append((i, label.sentence))
-        self._sentence_examples = {
-            paragraph: (np.array([i for i, _ in pairs]), [s for _, s in pairs])
-            for paragraph, pairs in by_paragraph.items()
-        }
+        self._answerable = [label.paragraph is not None for label in labels]
+        self._count = len(labels)
+        self._scores: TermScores[FloatArray] | None = None
+        if any(example_terms):
+            scorer = InvertedIndexScorer(example_terms, "plus")
+            self._scores = TermScores(lambda term: scorer.scores([term]), scorer.document_frequency)
+        # The paragraph and sentence of each example labelled with a sentence; -1 for the others.
+        labelled = [
+            (label.paragraph, label.sentence)
+            if label.paragraph is not None and label.sentence is not None
+            else (-1, -1)
+            for label in labels
+        ]
+        self._paragraphs = np.array([p for p, _ in labelled], np.intp)
+        self._sentences = np.array([s for _, s in labelled], np.intp)
 
-    def similarity(self, terms: list[str]) -> FloatArray | None:
-        """Each example's score above the score of an example sharing no word with the question,
-        so that only shared words count; None without examples or terms."""
-        if self._scorer is None or not terms:
+    def neighbours(self, terms: list[str]) -> Neighbours | None:
+        """The examples sharing a word with the question; None without examples or terms."""
+        if self._scores is None or not terms:
             return None
-        scores = self._scorer.scores(terms)
-        return scores - scores.min()
-
-    def unanswerable_share(self, similarity: FloatArray | None, k: int = NEAREST_EXAMPLES) -> float:
-        """The share, by similarity, of the k most similar examples the statement does not answer;
-        0.5 when no example shares a word."""
-        if similarity is None:
-            return 0.5
-        nearest = [(i, s) for i, s in best_scores(similarity, k) if s > 0]
-        total = sum(s for _, s in nearest)
-        if total <= 0:
-            return 0.5
-        return sum(s for i, s in nearest if not self._answerable[i]) / total
-
-    def sentence_votes(
-        self,
-        similarity: FloatArray | None,
-        paragraph: int,
-        sentence_count: int,
-        k: int = NEAREST_SENTENCE_EXAMPLES,
-    ) -> list[float]:
-        """For each sentence of a paragraph, the share, by similarity, of the paragraph's k most
-        similar labelled examples that name it (all zero when none shares a word)."""
-        votes = [0.0] * sentence_count
-        if similarity is None or paragraph not in self._sentence_examples:
-            return votes
-        indexes, sentences = self._sentence_examples[paragraph]
-        scores = similarity[indexes]
-        # Examples as similar as the k-th all vote: which of them came first in the file says
-        # nothing.
-        kth = np.sort(scores)[-min(k, len(scores))]
-        nearest = [(j, float(s)) for j, s in enumerate(scores) if s >= kth and s > 0]
-        total = sum(s for _, s in nearest)
-        for j, s in nearest:
-            votes[sentences[j]] += s / total
-        return votes
+        scores = np.zeros(self._count)
+        for vector in self._scores.vectors(terms):
+            scores += vector
+        # ndarray methods and ufuncs directly: numpy's Python wrappers cost as much as the work.
+        above = scores - np.minimum.reduce(scores)
+        sharing = (above > 0).nonzero()[0]
+        similarity = above[sharing]
+        by_paragraph: dict[int, list[tuple[float, int]]] = {}
+        for paragraph, value, sentence in zip(
+            self._paragraphs[sharing].tolist(),
+            similarity.tolist(),
+            self._sentences[sharing].tolist(),
+            strict=True,
+        ):
+            if paragraph >= 0:
+                by_paragraph.setdefault(paragraph, []).append((value, sentence))
+        return Neighbours(sharing, similarity, self._answerable, by_paragraph)

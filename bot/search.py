@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -17,8 +17,14 @@ from bot import cues
 from bot.answerability import Evidence, Model, Verdict, features
 from bot.corpus import Document, Paragraph
 from bot.examples import Example
-from bot.fields import ExampleLabel, FieldScores, NearestExamples, TwoFieldRanker
-from bot.ranking import FloatArray, Variant
+from bot.fields import (
+    ExampleLabel,
+    FieldScores,
+    NearestExamples,
+    Neighbours,
+    TwoFieldRanker,
+)
+from bot.ranking import Variant
 from bot.text import WORD, Analyzer, Token
 
 MAX_QUESTION_CHARS = 300
@@ -31,7 +37,7 @@ TYPO_MIN_SIMILARITY = 0.85
 NON_WORD_MIN_SIMILARITY = 0.8
 TYPO_MIN_LENGTH = 5
 INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
-WEIGHT_CACHE_SIZE = 8192
+WORD_CACHE_SIZE = 8192
 # Paragraph details kept for sentence choice: every paragraph of a statement, the recent hits of
 # a large library (an entry is about 8 kB).
 PARAGRAPH_CACHE_SIZE = 512
@@ -59,19 +65,22 @@ class QuestionTooLongError(ValueError):
 
 def clean_question(text: str) -> str:
     """Drop invisible and control characters, collapse whitespace, enforce the length bound."""
-    visible = "".join(
-        " " if ch.isspace() else ch
-        for ch in text
-        if unicodedata.category(ch) not in {"Cc", "Cf"} or ch.isspace()
-    )
+    # Printable text has no control or format character and no whitespace but the space: the
+    # usual case, and a character-by-character pass costs more than the rest of an answer.
+    visible = text
+    if not text.isprintable():
+        visible = "".join(
+            " " if ch.isspace() else ch
+            for ch in text
+            if unicodedata.category(ch) not in {"Cc", "Cf"} or ch.isspace()
+        )
     question = " ".join(visible.split())
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionTooLongError(len(question))
     return question
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One ranked paragraph with the question words it contains and its best sentence."""
 
     paragraph: Paragraph
@@ -125,7 +134,11 @@ class _ParagraphTerms:
 
     terms: frozenset[str]
     sentences: tuple[frozenset[str], ...]
-    refers_back: tuple[bool, ...]
+    # Each term's sentences, by index.
+    sentences_with: dict[str, tuple[int, ...]]
+    # For a sentence that refers back ("It can…", "its network"), the terms of what it may refer
+    # to: the first sentence's and the one before; None for the others.
+    antecedents: tuple[frozenset[str] | None, ...]
     # What kinds of answer each sentence can give: figures, dates, places, names (bot/cues.py).
     held: tuple[frozenset[str], ...]
 
@@ -139,8 +152,7 @@ class _ParagraphTerms:
         return frozenset().union(*(near or self.held))
 
 
-@dataclass(frozen=True)
-class _Question:
+class _Question(NamedTuple):
     """A question read against the library: its words and what is known of them."""
 
     text: str
@@ -152,6 +164,8 @@ class _Question:
     unknown: tuple[str, ...]
     # Words (as typed) that no paragraph's text holds, examples or not: what the reply reports.
     not_in_text: tuple[str, ...]
+    # The kinds of answer it asks for: figures, dates, places, names (bot/cues.py).
+    asked: frozenset[str]
 
 
 class SearchIndex:
@@ -190,8 +204,11 @@ class SearchIndex:
         self._paragraph_terms = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
             self._analyze_paragraph
         )
-        # A question weighs each of its words a dozen times (ranking, sentences, features).
-        self.weight = functools.lru_cache(maxsize=WEIGHT_CACHE_SIZE)(self.weight)  # type: ignore[method-assign]
+        # A question weighs each of its words a dozen times (ranking, sentences, features), and
+        # the same words come back question after question.
+        self.weight = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.weight)  # type: ignore[method-assign]
+        self.correct = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.correct)  # type: ignore[method-assign]
+        self.frequencies = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.frequencies)  # type: ignore[method-assign]
         # Gathered now rather than at the first typo: on a large corpus it takes seconds, and
         # an interaction has to be answered within three.
         known = {w for p in self.paragraphs for w in analyzer.plain_words(p.text)}
@@ -231,15 +248,18 @@ class SearchIndex:
         self._nearest = NearestExamples(each, labels)
         return paragraph_examples
 
+    def frequencies(self, term: str) -> tuple[int, int]:
+        """How many paragraphs hold the term in their text, and in their examples."""
+        return self._ranker.text_frequency(term), self._ranker.example_frequency(term)
+
     def weight(self, term: str) -> float:
         """How much a term tells paragraphs apart; a term in no paragraph weighs the most."""
         n = len(self.paragraphs)
-        frequency = max(self._ranker.text_frequency(term), self._ranker.example_frequency(term))
-        return math.log((n + 1) / max(frequency, 1))
+        return math.log((n + 1) / max(*self.frequencies(term), 1))
 
     def knows(self, term: str) -> bool:
         """Whether some paragraph's text or examples hold the term."""
-        return self._ranker.text_frequency(term) > 0 or self._ranker.example_frequency(term) > 0
+        return any(self.frequencies(term))
 
     def correct(self, word: str) -> str | None:
         """The known word nearest in spelling to an unknown word, if it is very close."""
@@ -282,13 +302,13 @@ class SearchIndex:
         ranked = self._ranker.rank(terms, limit) if terms else []
         # Unknown words count too: they may be those of example questions the statement does not
         # answer ("budget", "headquartered").
-        similarity = self._nearest.similarity(
+        neighbours = self._nearest.neighbours(
             terms + [self.analyzer.term(w) for w in read.unknown if " " not in w]
         )
-        hits = self._hits(read, ranked, similarity, limit)
+        hits = self._hits(read, ranked, neighbours, limit)
         evidence = None
         if hits and (explain or self.model is not None):
-            evidence = self.evidence(read, ranked, hits[0], similarity)
+            evidence = self.evidence(read, ranked, hits[0], neighbours)
         verdict, confidence, figure_missing = self._judge(read, hits, evidence)
         in_text = [t for t in read.known if t.surface not in read.not_in_text]
         expansions = ((t.surface, self.analyzer.expansion(t)) for t in in_text)
@@ -317,11 +337,12 @@ class SearchIndex:
         unknown: list[str] = []
         not_in_text: list[str] = []
         for token in self.analyzer.tokens(corrected, query=True):
-            if self.knows(token.term):
+            in_text, in_examples = self.frequencies(token.term)
+            if in_text or in_examples:
                 known.append(token)
             elif token.surface not in unknown:
                 unknown.append(token.surface)
-            if not self._ranker.text_frequency(token.term) and token.surface not in not_in_text:
+            if not in_text and token.surface not in not_in_text:
                 not_in_text.append(token.surface)
         return _Question(
             corrected,
@@ -330,6 +351,7 @@ class SearchIndex:
             tuple(dict.fromkeys(t.term for t in known)),
             tuple(unknown),
             tuple(not_in_text),
+            cues.asked_types(corrected),
         )
 
     def _judge(
@@ -338,8 +360,12 @@ class SearchIndex:
         """The verdict, its confidence, and whether a figure or date was asked for and lacking."""
         if not hits:
             return "not_addressed", 0.0, False
-        asked = cues.asked_types(read.text) & FIGURE_OR_DATE
-        held = self._paragraph_terms(hits[0].position).held_near(read.terms)
+        asked = read.asked & FIGURE_OR_DATE
+        held = (
+            evidence.held
+            if evidence is not None
+            else self._paragraph_terms(hits[0].position).held_near(read.terms)
+        )
         lacks_figure = bool(asked) and not asked & held
         if self.model is None or evidence is None:
             addressed = self._outweighs(read.terms, read.unknown) and not lacks_figure
@@ -353,7 +379,7 @@ class SearchIndex:
         read: _Question,
         ranked: list[FieldScores],
         best: Hit,
-        similarity: FloatArray | None,
+        neighbours: Neighbours | None,
     ) -> Evidence:
         """What the answerability model reads about a question and its best paragraph."""
         index = best.position
@@ -364,44 +390,59 @@ class SearchIndex:
         example_terms = self._example_terms[index]
         n = len(self.paragraphs)
         names = cues.unknown_names(read.text, self._library_words)
+        in_statement = []
+        text_idf = examples_idf = 0.0
+        for term in terms:
+            text_frequency, examples_frequency = self.frequencies(term)
+            in_statement.append(text_frequency > 0)
+            if text_frequency:
+                text_idf += math.log((n + 1) / text_frequency)
+            if examples_frequency:
+                examples_idf += math.log((n + 1) / examples_frequency)
         return Evidence(
             question=read.text,
             weights=tuple(self.weight(t) for t in terms),
             in_text=tuple(t in details.terms for t in terms),
             in_examples=tuple(t in example_terms for t in terms),
-            in_statement=tuple(self._ranker.text_frequency(t) > 0 for t in terms),
+            in_statement=tuple(in_statement),
             missing=read.unknown,
             missing_weight=len(read.unknown) * self.weight(""),
             text_score=top.text,
             text_other=max((s.text for s in others), default=0.0),
-            text_idf=sum(
-                math.log((n + 1) / f) for t in terms if (f := self._ranker.text_frequency(t))
-            ),
+            text_idf=text_idf,
             examples_score=top.examples,
             examples_other=max((s.examples for s in others), default=0.0),
-            examples_idf=sum(
-                math.log((n + 1) / f) for t in terms if (f := self._ranker.example_frequency(t))
-            ),
+            examples_idf=examples_idf,
             unknown_names=tuple(n for n in names if not self.knows(self.analyzer.term(n))),
-            asked=cues.asked_types(read.text),
+            asked=read.asked,
             held=details.held_near(terms),
-            unanswerable_neighbours=self._nearest.unanswerable_share(similarity),
+            unanswerable_neighbours=neighbours.unanswerable_share() if neighbours else 0.5,
             other_party=cues.asks_other_party(read.text, self.speakers),
         )
 
     def _correct_spelling(self, question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         """The question with close misspellings replaced, and the (typed, corrected) pairs."""
+        # Most questions hold no word that could be a typo: only words of five letters or more
+        # that the statement and the glossary lack are looked at.
+        words = {w.casefold() for w in WORD.findall(question)}
+        if not any(
+            len(w) >= TYPO_MIN_LENGTH and self.correct(w) for w in words - self._spelling_words
+        ):
+            return question, ()
+        pieces: list[str] = []
         corrections: list[tuple[str, str]] = []
-
-        def corrected(match: re.Match[str]) -> str:
+        end = 0
+        for match in WORD.finditer(question):
             word = match.group().casefold()
             fixed = self.correct(word)
-            if fixed is None:
-                return match.group()
-            corrections.append((word, fixed))
-            return fixed
-
-        return WORD.sub(corrected, question), tuple(dict.fromkeys(corrections))
+            if fixed is not None:
+                pieces += (question[end : match.start()], fixed)
+                corrections.append((word, fixed))
+                end = match.end()
+        if not corrections:
+            return question, ()
+        pieces.append(question[end:])
+        return "".join(pieces), tuple(dict.fromkeys(corrections))
 
     def _outweighs(self, terms: Sequence[str], missing: Sequence[str]) -> bool:
         """Whether the words found outweigh the words the library lacks."""
@@ -412,18 +453,23 @@ class SearchIndex:
         self,
         read: _Question,
         ranked: list[FieldScores],
-        similarity: FloatArray | None,
+        neighbours: Neighbours | None,
         limit: int,
     ) -> tuple[Hit, ...]:
         """The best paragraphs that hold a searched word in their text or their examples."""
         hits = []
+        weights = {t: self.weight(t) for t in read.terms}
         for scores in ranked:
             i = scores.index
             details = self._paragraph_terms(i)
             matched = tuple(dict.fromkeys(t.surface for t in read.known if t.term in details.terms))
             if matched or not self._example_terms[i].isdisjoint(read.terms):
-                votes = self._nearest.sentence_votes(similarity, i, len(details.sentences))
-                sentence = self._best_sentence(details, read.terms, votes)
+                votes = (
+                    neighbours.sentence_votes(i, len(details.sentences))
+                    if neighbours is not None
+                    else [0.0] * len(details.sentences)
+                )
+                sentence = self._best_sentence(details, weights, votes)
                 hits.append(Hit(self.paragraphs[i], scores.combined, matched, sentence, i))
             if len(hits) == limit:
                 break
@@ -431,32 +477,47 @@ class SearchIndex:
 
     def _analyze_paragraph(self, index: int) -> _ParagraphTerms:
         paragraph = self.paragraphs[index]
+        sentences = tuple(frozenset(self.analyzer.terms(s)) for s in paragraph.sentences)
+        sentences_with: dict[str, list[int]] = {}
+        for i, terms in enumerate(sentences):
+            for term in terms:
+                sentences_with.setdefault(term, []).append(i)
+        refers_back = [
+            i > 0 and any(w in BACK_REFERENCES for w in self.analyzer.words(s))
+            for i, s in enumerate(paragraph.sentences)
+        ]
         return _ParagraphTerms(
             terms=frozenset(self.analyzer.terms(paragraph.text)),
-            sentences=tuple(frozenset(self.analyzer.terms(s)) for s in paragraph.sentences),
-            refers_back=tuple(
-                any(w in BACK_REFERENCES for w in self.analyzer.words(s))
-                for s in paragraph.sentences
+            sentences=sentences,
+            sentences_with={t: tuple(indexes) for t, indexes in sentences_with.items()},
+            antecedents=tuple(
+                sentences[0] | sentences[i - 1] if back else None
+                for i, back in enumerate(refers_back)
             ),
             held=tuple(cues.held_types(s) for s in paragraph.sentences),
         )
 
     def _best_sentence(
-        self, details: _ParagraphTerms, terms: Sequence[str], votes: Sequence[float]
+        self, details: _ParagraphTerms, weights: Mapping[str, float], votes: Sequence[float]
     ) -> int:
         """The sentence holding most of the question's weight, counting what "it"/"its" refer to.
 
-        The paragraph's most similar labelled example questions vote too, for their sentences.
+        `weights` are the question's terms' weights, in the question's order (sums in a fixed
+        order give the same floats in every process). The paragraph's most similar labelled
+        example questions vote too, for their sentences.
         """
-        sentences = details.sentences
-        wanted = set(terms)
-        vote_weight = SENTENCE_VOTE_SHARE * sum(self.weight(t) for t in wanted)
+        own = [0.0] * len(details.sentences)
+        for term, weight in weights.items():
+            for i in details.sentences_with.get(term, ()):
+                own[i] += weight
+        vote_weight = SENTENCE_VOTE_SHARE * sum(weights.values())
         best, best_score = 0, -1.0
-        for i, own in enumerate(sentences):
-            score = sum(self.weight(t) for t in own & wanted) + vote_weight * votes[i]
-            if i > 0 and details.refers_back[i]:
-                borrowed = (sentences[0] | sentences[i - 1]) & wanted - own
-                score += BACK_REFERENCE_SHARE * sum(self.weight(t) for t in borrowed)
+        for i, antecedent in enumerate(details.antecedents):
+            score = own[i] + vote_weight * votes[i]
+            if antecedent is not None:
+                sentence = details.sentences[i]
+                borrowed = (w for t, w in weights.items() if t in antecedent and t not in sentence)
+                score += BACK_REFERENCE_SHARE * sum(borrowed)
             if score > best_score:
                 best, best_score = i, score
         return best

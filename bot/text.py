@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import Stemmer
 
@@ -14,6 +16,7 @@ from bot.corpus import DataError
 # Letters and digits in any script; an apostrophe inside a word ("IOM’s") ends it.
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 POSSESSIVE = re.compile(r"['’`´](s)?\b", re.IGNORECASE)
+WORD_CACHE_SIZE = 8192
 # Glossary forms with a space or a hyphen are phrases; "decision makers" finds "decision-makers".
 PHRASE_GAP = re.compile(r"[\s\-‐–]+")
 
@@ -109,9 +112,12 @@ def lemma_key(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
-@dataclass(frozen=True)
-class Token:
-    """One searchable word: what the user wrote and the term it is searched as."""
+class Token(NamedTuple):
+    """One searchable word: what the user wrote and the term it is searched as.
+
+    A named tuple: a question makes a dozen, and a frozen dataclass takes five times as long
+    to create.
+    """
 
     surface: str
     term: str
@@ -134,6 +140,17 @@ class Analyzer:
             self.stem(w.casefold()) for w in (*self.glossary.chat_words, *extra_stop_words)
         )
         self._phrase_pattern, self._phrase_words = self._compile_phrases()
+        # A text holding none of these words holds no phrase: most questions skip the pattern.
+        self._phrase_first_words = frozenset(
+            words[0] for form in self._phrase_words if (words := WORD.findall(form))
+        )
+        # Words recur from question to question and paragraph to paragraph: stem each once.
+        self._query_term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(
+            functools.partial(self._searched_term, query=True)
+        )
+        self._text_term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(
+            functools.partial(self._searched_term, query=False)
+        )
         self._lemma_only_stems = self._lemma_only()
         self._canonical: dict[str, str] = {}
         # How a glossary term is named to the user: the group's first word, the acronym.
@@ -197,6 +214,9 @@ class Analyzer:
     def _pieces(self, text: str) -> list[tuple[str, str]]:
         """(as written, as searched) for each word; a glossary phrase is one piece."""
         folded = self._fold(text)
+        words = WORD.findall(folded)
+        if self._phrase_first_words.isdisjoint(words):
+            return [(w, w) for w in words]
         pieces: list[tuple[str, str]] = []
         end = 0
         for match in self._phrase_pattern.finditer(folded):
@@ -240,19 +260,27 @@ class Analyzer:
     def expansion(self, token: Token) -> str | None:
         """The glossary's name for what a word was searched as ("aid" → "donor"), if it changed."""
         name = self._names.get(token.term)
+        if name is None or name.casefold() == token.surface:
+            return None
         changed = " " in token.surface or self._base(token.surface) != token.term
-        return name if name is not None and changed and name.casefold() != token.surface else None
+        return name if changed else None
 
     def tokens(self, text: str, *, query: bool = False) -> list[Token]:
         """The searchable words of text; questions also drop chat words ("think", "say")."""
-        tokens = []
-        for surface, word in self._pieces(text):
-            if word in STOP_WORDS or (len(word) == 1 and not word.isdigit()):
-                continue
-            if query and self.stem(word) in self.chat_stems:
-                continue
-            tokens.append(Token(surface, self.term(word)))
-        return tokens
+        term_of = self._query_term if query else self._text_term
+        return [
+            Token(surface, term)
+            for surface, word in self._pieces(text)
+            if (term := term_of(word)) is not None
+        ]
+
+    def _searched_term(self, word: str, query: bool) -> str | None:
+        """The term a word is searched as; None for a stop word, or a chat word in a question."""
+        if word in STOP_WORDS or (len(word) == 1 and not word.isdigit()):
+            return None
+        if query and self.stem(word) in self.chat_stems:
+            return None
+        return self.term(word)
 
     def terms(self, text: str) -> list[str]:
         return [t.term for t in self.tokens(text)]
