@@ -210,7 +210,9 @@ class SearchIndex:
         self.correct = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.correct)  # type: ignore[method-assign]
         self.frequencies = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.frequencies)  # type: ignore[method-assign]
         # Gathered now rather than at the first typo: on a large corpus it takes seconds, and
-        # an interaction has to be answered within three.
+        # an interaction has to be answered within three. The English word frequencies too
+        # (~15 ms), which the first question with a word the library lacks would otherwise load.
+        cues.english_zipf()
         known = {w for p in self.paragraphs for w in analyzer.plain_words(p.text)}
         known |= analyzer.glossary_words()
         self._spelling_words = frozenset(w for w in known if w.isalpha())
