@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from bot import render
+from bot import redact, render
 from bot.config import ConfigError, Settings, load_settings
 from bot.corpus import DataError
 from bot.library import Library, load_library
@@ -148,8 +148,10 @@ def check(settings: Settings, library: Library) -> str:
     return "\n".join(lines)
 
 
-def setup_logging(level: int) -> None:
+def setup_logging(level: int, secrets: Iterable[str] = ()) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-8s %(name)s: %(message)s")
+    # The token, and interaction tokens and webhook URLs that discord.py logs at DEBUG.
+    redact.install(secrets)
     # Its INFO lines ("logging in using static token") say nothing we do not log ourselves.
     logging.getLogger("discord.client").setLevel(max(level, logging.WARNING))
 
@@ -177,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         command = args.command or ("run" if settings.token else "chat")
-        setup_logging(settings.log_level_number if command in {"run", "sync"} else logging.WARNING)
+        level = settings.log_level_number if command in {"run", "sync"} else logging.WARNING
+        setup_logging(level, [settings.token] if settings.token else [])
         library = load_library(FolderSource(settings.data_dir))
         # The library lives as long as the process; frozen, the collector stops rescanning it,
         # which at 10,000 paragraphs took 85 ms out of an answer now and then.

@@ -149,11 +149,8 @@ def answer_text(answer: Answer, library: Library) -> str:
     if answer.asked_nothing:
         return NO_QUESTION
     if answer.answered and best is not None:
-        lines += paragraph_text(best.paragraph, library, emphasis=best.sentence_index)
-        others = other_hits(answer, best)
-        if others:
-            lines.append("Also relevant:")
-            lines += [f"  {reference(h.paragraph, library)} {snippet(h.paragraph)}" for h in others]
+        others = [h.paragraph for h in other_hits(answer, best)]
+        lines.append(match_text(best.paragraph, best.sentence_index, others, library))
     elif answer.verdict == "closest" and best is not None:
         lines.append(closest_passage(best, library))
         lines += paragraph_text(best.paragraph, library)
@@ -175,6 +172,43 @@ def paragraph_text(
     if emphasis is not None:
         lines.append(f"  Answer: “{paragraph.sentences[emphasis]}”")
     return lines
+
+
+def match_text(
+    paragraph: Paragraph, sentence: int, others: list[Paragraph], library: Library
+) -> str:
+    """A match in full with its answer sentence; the other matches by their first words."""
+    lines = paragraph_text(paragraph, library, emphasis=sentence)
+    if others:
+        lines.append("Also relevant:")
+        lines += [f"  {reference(p, library)} {snippet(p)}" for p in others]
+    return "\n".join(lines)
+
+
+def section_text(document: Document, heading: str) -> str:
+    """A section: its heading, and each of its paragraphs with its first words."""
+    lines = paragraph_lines(p for p in document.paragraphs if p.section == heading)
+    return "\n".join([heading or document.title, *(f"  {line}" for line in lines)])
+
+
+ABOUT = (
+    "I answer questions about this statement by quoting the paragraph that answers them, "
+    "with its reference (¶N) so you can cite the exact words."
+)
+HOW_TO_ASK = (
+    "Use /ask, mention me with your question, or DM me. /paragraph and /section show one part "
+    "in full; /section with no query lists them all. Right-click a message > Apps > Find in "
+    "statement searches for what it says."
+)
+
+
+def about_text(library: Library) -> str:
+    documents = [
+        f"{d.title}: {', '.join(d.sections)} ({len(d.paragraphs)} paragraphs)"
+        for d in library.documents
+    ]
+    examples = [f"• {question}" for question in EXAMPLE_QUESTIONS]
+    return "\n".join([ABOUT, "", *documents, "", HOW_TO_ASK, "Try:", *examples])
 
 
 def contents_text(library: Library) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot import embeds
+from bot import embeds, render
 from bot.corpus import Paragraph, ParagraphRef, to_base36
 from bot.search import Answer
 
@@ -83,15 +83,27 @@ class Browse:
             return library.paragraph(self.paragraph)
         return library.paragraph(self.matches[self.match][0])
 
-    def embed(self, library: Library) -> discord.Embed:
+    def shown(self, library: Library) -> tuple[Paragraph, int | None, list[Paragraph]]:
+        """What the message shows: a paragraph, its answer sentence if it is a match, and the
+        other matches. StaleReferenceError if any of them changed since it was sent."""
         if self.paragraph is not None:
-            return embeds.paragraph_embed(self.current(library), library)
+            return self.current(library), None, []
         others = [
             library.paragraph(ref) for i, (ref, _) in enumerate(self.matches) if i != self.match
         ]
-        return embeds.match_embed(
-            self.current(library), self.matches[self.match][1], others, library
-        )
+        return self.current(library), self.matches[self.match][1], others
+
+    def embed(self, library: Library) -> discord.Embed:
+        paragraph, sentence, others = self.shown(library)
+        if sentence is None:
+            return embeds.paragraph_embed(paragraph, library)
+        return embeds.match_embed(paragraph, sentence, others, library)
+
+    def text(self, library: Library) -> str:
+        paragraph, sentence, others = self.shown(library)
+        if sentence is None:
+            return "\n".join(render.paragraph_text(paragraph, library))
+        return render.match_text(paragraph, sentence, others, library)
 
     def view(self, library: Library) -> discord.ui.View:
         """Previous paragraph, another match (when there are several), next paragraph."""
