@@ -30,6 +30,8 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     guild_id: int | None = None
     data_dir: Path = Path("data")
+    # Where the bot keeps what it writes: the index cache, the feedback database.
+    state_dir: Path = Path("state")
     log_level: str = "INFO"
     api_url: str = DEFAULT_API_URL
     gateway_url: str = DEFAULT_GATEWAY_URL
@@ -63,6 +65,7 @@ def load_settings(
         token=_token(get("DISCORD_TOKEN")),
         guild_id=_guild_id(get("DISCORD_GUILD_ID")),
         data_dir=Path(get("DATA_DIR") or "data"),
+        state_dir=Path(get("STATE_DIR") or "state"),
         log_level=_log_level(get("LOG_LEVEL") or "INFO"),
         api_url=_url(
             get("DISCORD_API_URL") or DEFAULT_API_URL, "DISCORD_API_URL", ("http", "https")
