@@ -325,3 +325,35 @@ async def test_a_server_that_refuses_our_embeds_gets_text(
     finally:
         fake.strict_embeds = False
     assert not [line for line in serving.stderr if TRACEBACK.search(line)]
+
+
+# Logs.
+
+
+async def test_debug_logs_show_the_question_but_no_token_of_any_kind(fake: FakeDiscord) -> None:
+    bot = await start_serving_bot(fake, LOG_LEVEL="DEBUG")
+    try:
+        asked = await fake.send_slash("ask", {"question": GFMD})
+        await fake.wait_for_answer(asked)
+        # /reload answers with a deferral and a follow-up: a webhook URL with the token in it.
+        reloaded = await fake.send_slash("reload", user=fake.owner)
+        await fake.wait_for_answer(reloaded, timeout=10)
+    finally:
+        await bot.stop()
+    logs = bot.stderr_text
+    assert "question: 'What does Canada think of the GFMD?'" in logs
+    assert "/interactions/" in logs and "/webhooks/" in logs
+    for secret in (fake.token, asked.token, reloaded.token):
+        assert secret not in logs
+    assert_quiet(bot)
+
+
+async def test_info_logs_say_what_was_done_not_what_was_asked(
+    fake: FakeDiscord, serving: BotProcess
+) -> None:
+    question = "What does Canada think about the GFMD's private-sector arm?"
+    state = await fake.send_slash("ask", {"question": question})
+    await fake.wait_for_answer(state)
+    await fake.barrier()
+    assert "GFMD's private-sector" not in serving.stderr_text
+    assert any("answered in" in line for line in serving.stderr)
