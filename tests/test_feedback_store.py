@@ -10,6 +10,8 @@ import os
 import socket
 import sqlite3
 import stat
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,7 +123,7 @@ async def test_migrations_run_once_and_again_change_nothing(database_url, state_
             assert await store.schema_version() == LATEST_VERSION
 
 
-async def test_processes_starting_together_migrate_once(database_url, state_dir):
+async def test_connections_starting_together_migrate_once(database_url, state_dir):
     stores = [make_store(database_url, state_dir=state_dir, salt=SALT) for _ in range(4)]
     try:
         await asyncio.gather(*(store.start() for store in stores))
@@ -134,6 +136,15 @@ async def test_processes_starting_together_migrate_once(database_url, state_dir)
         await asyncio.gather(*(store.close() for store in stores))
 
 
+async def test_the_default_is_a_sqlite_file_in_wal_mode_under_the_state_dir(state_dir):
+    async with open_store(None, state_dir=state_dir) as store:
+        await store.record_answer(answer())
+    path = state_dir / "feedback.sqlite3"
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert connection.execute("SELECT count(*) FROM feedback_answers").fetchone() == (1,)
+
+
 def run_sql(backend: str, database_url: str, request, sql: str) -> None:
     """SQL from outside the store, as another program would run it."""
     if backend == "sqlite":
@@ -142,6 +153,46 @@ def run_sql(backend: str, database_url: str, request, sql: str) -> None:
     else:
         cluster = request.getfixturevalue("postgres_cluster")
         cluster.psql(sql, schema=database_url.rsplit("search_path=", 1)[1])
+
+
+# Started as separate processes; each waits for the go file so that all start at once.
+STARTER = """
+import asyncio, pathlib, sys, time
+from bot.feedback import open_store
+
+url, state_dir, go = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+
+async def main():
+    async with open_store(url, state_dir=state_dir, timeout=30) as store:
+        print(await store.schema_version(), await store.voter_key(7))
+
+while not go.exists():
+    time.sleep(0.001)
+asyncio.run(main())
+"""
+
+
+def test_processes_starting_together_migrate_once_and_share_one_salt(
+    database_url, state_dir, tmp_path
+):
+    go = tmp_path / "go"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTER, database_url, str(state_dir), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        for _ in range(4)
+    ]
+    go.touch()
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0] * 4, outputs
+    lines = {stdout.strip() for stdout, _ in outputs}
+    assert len(lines) == 1  # one schema version, one salt
+    assert lines.pop().split()[0] == str(LATEST_VERSION)
+    assert [p.name for p in state_dir.iterdir()] == [SALT_FILE_NAME]  # no temporary left
 
 
 async def test_a_schema_newer_than_the_bot_is_refused(
@@ -502,6 +553,69 @@ async def test_sqlite_that_is_not_a_database_is_unavailable(tmp_path):
             pass
 
 
+@pytest.fixture
+def small_filesystem(tmp_path):
+    """A 256 KiB tmpfs of our own, to fill up or make read-only (needs root's mount)."""
+    where = tmp_path / "mount"
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip() or 'not root'}")
+    yield where
+    if subprocess.run(["umount", str(where)], check=False).returncode:
+        subprocess.run(["umount", "--lazy", str(where)], check=False)
+
+
+async def test_sqlite_on_a_full_disk_is_unavailable_and_still_reads(small_filesystem):
+    async with open_store(
+        str(small_filesystem / "feedback.sqlite3"), state_dir=small_filesystem
+    ) as store:
+        recorded = 0
+
+        async def fill() -> None:
+            nonlocal recorded
+            for _ in range(10_000):  # 3 MB of questions do not fit in 256 KiB
+                await store.record_answer(answer("q" * 300))
+                recorded += 1
+
+        with pytest.raises(FeedbackUnavailable) as raised:
+            await fill()
+        assert "full" in str(raised.value) or "I/O" in str(raised.value)
+        assert "\n" not in str(raised.value)
+        assert recorded > 10
+        assert len((await everything(store))[0]) == recorded
+
+
+async def test_sqlite_on_a_read_only_filesystem_is_unavailable_then_recovers(small_filesystem):
+    url = str(small_filesystem / "feedback.sqlite3")
+    async with open_store(url, state_dir=small_filesystem) as store:
+        await store.record_answer(answer())
+
+    def remount(mode: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,{mode}", str(small_filesystem)], check=True)
+
+    remount("ro")
+    store = make_store(url, state_dir=small_filesystem)
+    try:
+        with pytest.raises(FeedbackUnavailable, match="cannot be used") as raised:
+            await store.start()
+        assert "\n" not in str(raised.value)
+        with pytest.raises(FeedbackUnavailable):
+            await store.record_answer(answer())
+    finally:
+        remount("rw")
+    try:
+        await store.record_answer(answer())
+        assert len((await everything(store))[0]) == 2
+    finally:
+        await store.close()
+
+
 async def test_a_salt_that_cannot_be_written_makes_votes_unavailable(database_url, tmp_path):
     not_a_folder = tmp_path / "state-is-a-file"
     not_a_folder.write_text("")
@@ -524,7 +638,13 @@ async def test_postgres_on_a_closed_port_is_unavailable(tmp_path):
     await store.close()
 
 
-async def test_postgres_stopped_mid_run_is_unavailable_then_recovers(postgres_cluster, tmp_path):
+def tracebacks(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.exc_info]
+
+
+async def test_postgres_stopped_mid_run_is_unavailable_then_recovers(
+    postgres_cluster, tmp_path, caplog
+):
     url = postgres_cluster.new_url()
     async with open_store(url, state_dir=tmp_path, salt=SALT) as store:
         await store.record_answer(answer())
@@ -538,9 +658,10 @@ async def test_postgres_stopped_mid_run_is_unavailable_then_recovers(postgres_cl
             postgres_cluster.start()
         await store.record_answer(answer())
         assert len((await everything(store))[0]) == 2
+    assert tracebacks(caplog) == []
 
 
-async def test_postgres_down_at_start_is_used_once_it_is_up(postgres_cluster, tmp_path):
+async def test_postgres_down_at_start_is_used_once_it_is_up(postgres_cluster, tmp_path, caplog):
     url = postgres_cluster.new_url()
     store = make_store(url, state_dir=tmp_path, salt=SALT)
     postgres_cluster.stop()
@@ -554,6 +675,7 @@ async def test_postgres_down_at_start_is_used_once_it_is_up(postgres_cluster, tm
         assert await store.applied_migrations() == [m.version for m in MIGRATIONS]
     finally:
         await store.close()
+    assert tracebacks(caplog) == []
 
 
 def test_a_password_never_shows(tmp_path):

@@ -325,7 +325,9 @@ class PostgresDatabase(Database):
                 return
             pool = await asyncpg.create_pool(
                 self._dsn,
-                min_size=1,
+                # No floor: asyncpg would keep restoring it in the background while the server
+                # is down, logging a traceback each time. Connections open when needed.
+                min_size=0,
                 max_size=self._max_connections,
                 timeout=self._timeout,
                 command_timeout=self._timeout,
