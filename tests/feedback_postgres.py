@@ -54,6 +54,7 @@ class PostgresCluster:
     def __init__(self) -> None:
         self.bin_dir = find_bin_dir()
         self._run_as: str | None = None
+        self._runuser = "runuser"
         if os.geteuid() == 0:
             try:
                 pwd.getpwnam("postgres")
@@ -61,8 +62,11 @@ class PostgresCluster:
                 raise PostgresUnavailableError(
                     "running as root and there is no 'postgres' user to run the server as"
                 ) from None
-            if shutil.which("runuser") is None:
+            # util-linux's runuser: in /usr/sbin, which a minimal PATH may leave out.
+            runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+            if runuser is None:
                 raise PostgresUnavailableError("running as root and runuser is missing")
+            self._runuser = runuser
             self._run_as = "postgres"
         self.root = Path(tempfile.mkdtemp(prefix="feedback-pg-"))
         self.data_dir = self.root / "data"
@@ -73,7 +77,7 @@ class PostgresCluster:
             os.chown(self.root, account.pw_uid, account.pw_gid)
 
     def _run(self, *command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        prefix = ["runuser", "-u", self._run_as, "--"] if self._run_as else []
+        prefix = [self._runuser, "-u", self._run_as, "--"] if self._run_as else []
         return subprocess.run(
             [*prefix, *command],
             capture_output=True,
