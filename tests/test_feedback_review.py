@@ -11,10 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import ConfigError
-from bot.feedback import PICK_NONE, AnswerRecord, Period, VoteRecord, new_answer_id
-from bot.feedback.database import PostgresTarget, SqliteTarget, parse_database_url
+from bot.config import ConfigError, load_settings
 from bot.feedback.export import confirmed_pairs, to_json_lines
+from bot.feedback.model import PICK_NONE, AnswerRecord, Period, VoteRecord, new_answer_id
 from bot.feedback.report import (
     INVISIBLE_CATEGORIES,
     bucket_of,
@@ -24,7 +23,7 @@ from bot.feedback.report import (
     visible,
 )
 from bot.feedback.review import period_bounds
-from bot.feedback.settings import feedback_settings
+from bot.feedback.targets import PostgresTarget, SqliteTarget, parse_database_url
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DOC = "canada-gcm-panel-4-summary"
@@ -324,8 +323,8 @@ def test_export_lines_are_example_questions(tmp_path):
 # ------------------------------------------------------------------------------- settings
 
 
-def settings_from(values: dict[str, str], state_dir: Path = Path("state")):
-    return feedback_settings(lambda key: values.get(key) or None, state_dir)
+def settings_from(values: dict[str, str]):
+    return load_settings(values, env_file=None).feedback
 
 
 def test_feedback_is_off_by_default():

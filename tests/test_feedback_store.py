@@ -18,20 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import load_questions
-from bot.feedback import (
-    PICK_NONE,
-    AnswerRecord,
-    FeedbackUnavailable,
-    VoteOutcome,
-    make_store,
-    open_store,
-    purge_daily,
-)
 from bot.feedback.migrations import LATEST_VERSION, MIGRATIONS
+from bot.feedback.model import PICK_NONE, AnswerRecord, FeedbackUnavailable, VoteOutcome
 from bot.feedback.review import export_from_url, export_text, report_from_url, report_text
-from bot.feedback.store import SALT_FILE_NAME
+from bot.feedback.store import SALT_FILE_NAME, make_store, open_store, purge_daily
 from tests.feedback_postgres import PostgresCluster, PostgresUnavailableError
+from tools.evaluate import load_questions
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DOC = "canada-gcm-panel-4-summary"
@@ -158,7 +150,7 @@ def run_sql(backend: str, database_url: str, request, sql: str) -> None:
 # Started as separate processes; each waits for the go file so that all start at once.
 STARTER = """
 import asyncio, pathlib, sys, time
-from bot.feedback import open_store
+from bot.feedback.store import open_store
 
 url, state_dir, go = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
 

@@ -20,13 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-from bot.feedback.database import (
-    Database,
-    PostgresTarget,
-    SqliteTarget,
-    open_database,
-    parse_database_url,
-)
+from bot.feedback.database import Database, open_database
 from bot.feedback.model import (
     ANSWER_ID_PATTERN,
     PICK_NONE,
@@ -40,6 +34,7 @@ from bot.feedback.model import (
     check_pick,
     utc_now,
 )
+from bot.feedback.targets import PostgresTarget, SqliteTarget, parse_database_url
 
 log = logging.getLogger(__name__)
 
