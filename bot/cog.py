@@ -16,9 +16,13 @@ from bot import embeds, render, replies
 from bot.cooldown import UserCooldown, Verdict
 from bot.corpus import DataError, StaleReferenceError
 from bot.errors import UserFacingError, interaction_error_handler, user_message
+from bot.feedback.model import AnswerRecord
 from bot.library import Library
-from bot.search import MAX_QUESTION_CHARS, QuestionTooLongError
-from bot.views import Browse
+from bot.search import MAX_QUESTION_CHARS, Answer, QuestionTooLongError
+from bot.views import Browse, Vote
+
+# Dispatched with the AnswerRecord of every answer while feedback is recorded (FeedbackCog).
+ANSWERED_EVENT = "answered"
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +30,12 @@ log = logging.getLogger(__name__)
 class StatementCog(commands.Cog, name="Statement"):
     """Ask about the statements, read their sections and paragraphs."""
 
-    def __init__(self, bot: commands.Bot, library: Library) -> None:
+    def __init__(
+        self, bot: commands.Bot, library: Library, *, recording_days: int | None = None
+    ) -> None:
         self.bot = bot
+        # Days that answers are kept for feedback, or None when feedback is off.
+        self.recording_days = recording_days
         # The one place the bot keeps its library. A reload swaps it; each handler reads it once,
         # so an answer never mixes the old data with the new.
         self.library = library
@@ -83,7 +91,28 @@ class StatementCog(commands.Cog, name="Statement"):
             len(answer.hits),
             answer.verdict,
         )
-        return replies.answer_reply(answer, library, owner_id)
+        vote = self._record(question, answer, library)
+        return replies.answer_reply(answer, library, owner_id, vote)
+
+    def _record(self, question: str, answer: Answer, library: Library) -> Vote | None:
+        """Hand the answer to the feedback store, if it is recording; the vote its buttons carry.
+
+        The question is kept as it was typed, invisible characters and all: a maintainer reads
+        it (escaped) in the review."""
+        if self.recording_days is None:
+            return None
+        best = answer.best
+        record = AnswerRecord.new(
+            document=best.paragraph.document.id if best else library.documents[0].id,
+            question=question,
+            verdict=answer.verdict,
+            confidence=answer.confidence,
+            shown=best.paragraph.number if best else None,
+        )
+        self.bot.dispatch(ANSWERED_EVENT, record)
+        if best is None or answer.verdict == "not_addressed":
+            return None
+        return Vote(record.id, best.paragraph.document.id, best.paragraph.number)
 
     @app_commands.command(
         name="ask",
@@ -172,7 +201,8 @@ class StatementCog(commands.Cog, name="Statement"):
         name="about", description="What this bot covers, how to ask, and example questions."
     )
     async def about(self, interaction: discord.Interaction) -> None:
-        await replies.respond(interaction, replies.about_reply(self.library), ephemeral=True)
+        reply = replies.about_reply(self.library, self.recording_days)
+        await replies.respond(interaction, reply, ephemeral=True)
 
     @app_commands.command(
         name="reload", description="Read the statements again from the data folder (bot owner)."
@@ -230,7 +260,7 @@ class StatementCog(commands.Cog, name="Statement"):
         if interaction.user.id != target.owner_id:
             raise UserFacingError(render.BUTTON_OWNER_ONLY)
         try:
-            reply = replies.browse_reply(target, library)
+            reply = replies.browse_reply(target, library, Vote.carried_by(interaction.message))
         except StaleReferenceError:
             raise UserFacingError(render.STALE) from None
         await replies.edit(interaction, reply)

@@ -32,6 +32,14 @@ COOLDOWN = "You're asking faster than I can keep up with: try again in {seconds:
 FAILURE = "Something went wrong on my side and it has been logged. Please try again."
 BUTTON_OWNER_ONLY = "These buttons belong to whoever asked. Use /ask to get your own answer."
 STALE = "This message refers to an older version of the statement. Please ask again."
+VOTE_RECORDED = "Thanks, your vote is recorded."
+VOTE_CHANGED = "Thanks, your vote is changed."
+VOTE_UNKNOWN = "That answer is no longer kept, so the vote was not recorded."
+VOTE_NOT_RECORDED = "Sorry, your vote could not be recorded right now; please try again later."
+FEEDBACK_OFF = "Votes are not being recorded at the moment."
+PICK_PROMPT = "Which paragraph answers it? (Only you see this.)"
+PICKED = "Thanks: noted that {reference} answers it."
+PICKED_NONE = "Thanks: noted that the statement does not say."
 RESTARTING = "I'm restarting; please ask again in a minute."
 INVALID_BUTTON = "This button is not valid. Use /ask to get a fresh answer."
 
@@ -200,6 +208,13 @@ HOW_TO_ASK = (
     "in full; /section with no query lists them all. Right-click a message > Apps > Find in "
     "statement searches for what it says."
 )
+
+
+def recording_notice(days: int) -> str:
+    return (
+        f"Questions asked here are recorded, with the answers and votes, for {days} days, to "
+        "improve the answers; who asked is not recorded."
+    )
 
 
 def about_text(library: Library) -> str:

@@ -20,7 +20,7 @@ import discord
 from bot import embeds, render
 from bot.corpus import Document, Paragraph
 from bot.search import Answer
-from bot.views import Browse
+from bot.views import Browse, Vote
 
 if TYPE_CHECKING:
     from bot.library import Library
@@ -48,12 +48,14 @@ class Reply:
         return render.shorten(embeds.escape(self.text), MESSAGE_CHARS)
 
 
-def answer_reply(answer: Answer, library: Library, owner_id: int) -> Reply:
+def answer_reply(
+    answer: Answer, library: Library, owner_id: int, vote: Vote | None = None
+) -> Reply:
     browse = Browse.for_answer(answer, owner_id)
     return Reply(
         embeds.answer_embed(answer, library),
         render.answer_text(answer, library),
-        browse.view(library) if browse else None,
+        browse.view(library, vote) if browse else None,
     )
 
 
@@ -62,9 +64,9 @@ def paragraph_reply(paragraph: Paragraph, library: Library, owner_id: int) -> Re
     return browse_reply(browse, library)
 
 
-def browse_reply(browse: Browse, library: Library) -> Reply:
+def browse_reply(browse: Browse, library: Library, vote: Vote | None = None) -> Reply:
     """What a message with buttons shows; StaleReferenceError if that changed since."""
-    return Reply(browse.embed(library), browse.text(library), browse.view(library))
+    return Reply(browse.embed(library), browse.text(library), browse.view(library, vote))
 
 
 def contents_reply(library: Library) -> Reply:
@@ -75,8 +77,14 @@ def section_reply(document: Document, heading: str) -> Reply:
     return Reply(embeds.section_embed(document, heading), render.section_text(document, heading))
 
 
-def about_reply(library: Library) -> Reply:
-    return Reply(embeds.about_embed(library), render.about_text(library))
+def about_reply(library: Library, recording_days: int | None = None) -> Reply:
+    """What the bot covers and how to ask; and, while feedback is on, that questions are kept."""
+    embed, text = embeds.about_embed(library), render.about_text(library)
+    if recording_days is not None:
+        notice = render.recording_notice(recording_days)
+        embed.add_field(name="Feedback", value=notice, inline=False)
+        text = f"{text}\n\n{notice}"
+    return Reply(embed, text)
 
 
 def error_reply(message: str) -> Reply:

@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
 import discord
@@ -21,6 +21,9 @@ import yarl
 from bot.app import StatementBot, create_bot
 from bot.config import ConfigError, Settings
 from bot.library import Library
+
+if TYPE_CHECKING:
+    from bot.feedback.store import FeedbackStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -237,7 +240,7 @@ async def run_bot(settings: Settings, library: Library) -> None:
         )
         stopping.set()
 
-    async with create_bot(settings, library) as bot:
+    async with create_bot(settings, library, _feedback_store(settings)) as bot:
 
         def on_reload_signal() -> None:
             log.info("SIGHUP: reloading the statements")
@@ -266,6 +269,17 @@ async def run_bot(settings: Settings, library: Library) -> None:
             await serving
         await bot.close()
         log.info("closed")
+
+
+def _feedback_store(settings: Settings) -> FeedbackStore | None:
+    """The store answers and votes go to, when FEEDBACK is on (its drivers load only then)."""
+    if not settings.feedback.enabled:
+        return None
+    from bot.feedback.store import make_store
+
+    return make_store(
+        settings.feedback.database_url, state_dir=settings.state_dir, salt=settings.feedback.salt
+    )
 
 
 async def sync_globally(settings: Settings, library: Library) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from bot.library import Library, load_library
 from bot.search import SearchIndex
 from bot.sources import FolderSource
+from tests.feedback_postgres import PostgresCluster, PostgresUnavailableError
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -78,6 +80,21 @@ def write_statement(tmp_path):
         return tmp_path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A real PostgreSQL server for the session; skipped, with the reason, where none is
+    installed, except in CI (.ci/run installs it), where a missing server fails the run."""
+    try:
+        cluster = PostgresCluster()
+        cluster.start()
+    except PostgresUnavailableError as reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test PostgreSQL: {reason}")
+        pytest.skip(str(reason))
+    yield cluster
+    cluster.destroy()
 
 
 def pytest_terminal_summary(terminalreporter, config):

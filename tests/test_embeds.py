@@ -89,6 +89,9 @@ def test_any_question_renders_within_limits(library, question):
         assert text.startswith(f"{answer.best.paragraph.label} · ")
     elif answer.asked_nothing:
         assert embed.description == text == render.NO_QUESTION
+    elif answer.verdict == "closest":
+        assert embed.title == render.closest_passage(answer.best, library)
+        assert text.startswith(render.closest_passage(answer.best, library))
     else:
         assert embed.title == "Not addressed in the statement"
         assert text.startswith(render.not_addressed(answer))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_settings
+from bot.examples import parse_examples
 from bot.feedback.export import confirmed_pairs, to_json_lines
 from bot.feedback.model import PICK_NONE, AnswerRecord, Period, VoteRecord, new_answer_id
 from bot.feedback.report import (
@@ -313,11 +313,12 @@ def test_export_lines_are_example_questions(tmp_path):
     questions = ["Who leads?", "Ligne\u2028séparée «¶»\n", 'quote " and \\ backslash']
     answers = [answer(q, shown=i + 1, minutes=i) for i, q in enumerate(questions)]
     text = to_json_lines(confirmed_pairs(period(answers, [vote(a, "v", up=True) for a in answers])))
-    assert "\u2028" not in text and "séparée" in text
-    rows = [json.loads(line) for line in text.split("\n") if line]
-    assert sorted(row["question"] for row in rows) == sorted(questions)
-    assert all(set(row) == {"id", "question", "paragraph", "sentence", "kind"} for row in rows)
-    assert all(row["sentence"] is None and row["kind"] == "feedback" for row in rows)
+    assert "séparée" in text and text.count("\n") == len(questions)
+    # What a maintainer merges into data/ reads back as examples of the statement.
+    examples = parse_examples(text, "feedback.jsonl", [4] * 6)
+    assert sorted(e.question for e in examples) == sorted(" ".join(q.split()) for q in questions)
+    assert sorted(e.paragraph for e in examples) == [1, 2, 3]
+    assert all(e.id.startswith("fb-") and e.sentence is None for e in examples)
 
 
 # ------------------------------------------------------------------------------- settings

@@ -5,8 +5,6 @@ missing server fails instead)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import socket
 import sqlite3
 import stat
@@ -18,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.examples import parse_examples
 from bot.feedback.migrations import LATEST_VERSION, MIGRATIONS
 from bot.feedback.model import PICK_NONE, AnswerRecord, FeedbackUnavailable, VoteOutcome
 from bot.feedback.review import export_from_url, export_text, report_from_url, report_text
 from bot.feedback.store import SALT_FILE_NAME, make_store, open_store, purge_daily
-from tests.feedback_postgres import PostgresCluster, PostgresUnavailableError
-from tools.evaluate import load_questions
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DOC = "canada-gcm-panel-4-summary"
@@ -42,19 +39,6 @@ HOSTILE = (
 
 
 # ------------------------------------------------------------------------------- back-ends
-
-
-@pytest.fixture(scope="session")
-def postgres_cluster():
-    try:
-        cluster = PostgresCluster()
-        cluster.start()
-    except PostgresUnavailableError as reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must test PostgreSQL: {reason}")
-        pytest.skip(str(reason))
-    yield cluster
-    cluster.destroy()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -422,15 +406,14 @@ async def test_export_through_the_store_loads_as_example_questions(store, tmp_pa
     text = await export_text(store, days=30, now=NOW + timedelta(hours=1))
     output = tmp_path / "feedback.jsonl"
     output.write_text(text, encoding="utf-8")
-    examples = [json.loads(line) for line in text.splitlines()]
-    assert {(e["question"], e["paragraph"]) for e in examples} == {
+    examples = parse_examples(text, str(output), [2, 2, 3, 5, 4, 4])
+    assert {(e.question, e.paragraph) for e in examples} == {
         ("Who should lead on migration data?", 6),  # two voters, two spellings: one pair
         ("What is the Forum?", 5),  # picked after 👎 by two voters
         ("What is the Forum?", None),  # picked "none"
         ("What about climate?", None),  # 👍 on "not addressed"
     }
-    assert all(e["kind"] == "feedback" and e["sentence"] is None for e in examples)
-    assert [q.question for q in load_questions(output)] == [e["question"] for e in examples]
+    assert all(e.id.startswith("fb-") and e.sentence is None for e in examples)
     assert records["hostile"].question not in text  # 👎 with no pick confirms nothing
 
 

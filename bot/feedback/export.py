@@ -8,15 +8,12 @@ Nothing here reaches the index: a maintainer reads the file and merges what is r
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Final
 
+from bot.examples import Example, format_examples
 from bot.feedback.model import PICK_NONE, AnswerRecord, Period, VoteRecord
 from bot.feedback.report import most_common_spelling, question_key
-
-EXAMPLE_KIND: Final = "feedback"
 
 
 @dataclass(frozen=True)
@@ -32,14 +29,8 @@ class ConfirmedPair:
         key = f"{self.document}\n{question_key(self.question)}\n{self.paragraph}"
         return "fb-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
-    def as_example(self) -> dict[str, object]:
-        return {
-            "id": self.example_id,
-            "question": self.question,
-            "paragraph": self.paragraph,
-            "sentence": None,
-            "kind": EXAMPLE_KIND,
-        }
+    def as_example(self) -> Example:
+        return Example(self.question, self.paragraph, id=self.example_id)
 
 
 @dataclass(frozen=True)
@@ -92,10 +83,5 @@ def confirmed_pairs(period: Period, *, min_voters: int = 1) -> list[ConfirmedPai
 
 
 def to_json_lines(pairs: list[ConfirmedPair]) -> str:
-    """One JSON object per line. Non-ASCII stays readable; U+2028/U+2029 are escaped so that
-    no reader that also splits on them sees a broken line."""
-    lines = []
-    for pair in pairs:
-        line = json.dumps(pair.as_example(), ensure_ascii=False)
-        lines.append(line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-    return "".join(line + "\n" for line in lines)
+    """The pairs as lines of an examples file (bot/examples.py), ready to review and merge."""
+    return format_examples([pair.as_example() for pair in pairs])
