@@ -54,12 +54,6 @@ def storable_text(text: str) -> str:
     return UNSTORABLE.sub("\ufffd", text)
 
 
-def _require_utc(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError(f"{name} must be timezone-aware")
-    return moment.astimezone(UTC)
-
-
 @dataclass(frozen=True)
 class AnswerRecord:
     """One answered question, as the bot showed it."""
@@ -75,7 +69,8 @@ class AnswerRecord:
     def __post_init__(self) -> None:
         if not ANSWER_ID_PATTERN.fullmatch(self.id):
             raise ValueError("an answer id is 1-12 characters of A-Z a-z 0-9 _ -")
-        object.__setattr__(self, "asked_at", _require_utc(self.asked_at, "asked_at"))
+        if self.asked_at.tzinfo is None:
+            raise ValueError("asked_at must be timezone-aware")
         if not 0 < len(self.document) <= DOCUMENT_ID_MAX:
             raise ValueError(f"a document id is 1-{DOCUMENT_ID_MAX} characters")
         if self.verdict not in VERDICTS:
@@ -84,7 +79,6 @@ class AnswerRecord:
             raise ValueError("confidence must be between 0 and 1")
         if self.shown is not None and self.shown < 1:
             raise ValueError("a paragraph number starts at 1")
-        object.__setattr__(self, "question", storable_text(self.question))
 
     @classmethod
     def new(
@@ -101,7 +95,7 @@ class AnswerRecord:
             id=new_answer_id(),
             asked_at=now or utc_now(),
             document=document,
-            question=question,
+            question=storable_text(question),
             verdict=verdict,
             confidence=confidence,
             shown=shown,

@@ -32,6 +32,7 @@ from bot.feedback.model import (
     VoteOutcome,
     VoteRecord,
     check_pick,
+    storable_text,
     utc_now,
 )
 from bot.feedback.targets import PostgresTarget, SqliteTarget, parse_database_url
@@ -84,7 +85,7 @@ class FeedbackStore:
                 answer.id,
                 self._database.time_to_db(answer.asked_at),
                 answer.document,
-                answer.question,
+                storable_text(answer.question),
                 answer.verdict,
                 answer.confidence,
                 answer.shown,
