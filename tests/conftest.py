@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot.app import StatementBot, create_bot
+from bot.config import Settings
 from bot.library import Library, load_library
 from bot.search import SearchIndex
 from bot.sources import FolderSource
@@ -95,6 +98,15 @@ def postgres_cluster():
         pytest.skip(str(reason))
     yield cluster
     cluster.destroy()
+
+
+@pytest.fixture
+async def bot(library) -> AsyncIterator[StatementBot]:
+    """A bot as create_bot builds it, its commands added, never connected."""
+    built = create_bot(Settings(), library)
+    await built.add_cog(built.statements)
+    yield built
+    await built.close()
 
 
 def pytest_terminal_summary(terminalreporter, config):

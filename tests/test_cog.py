@@ -24,14 +24,6 @@ from tests.limits import assert_embed_within_limits
 
 
 @pytest.fixture
-async def bot(library):
-    bot = create_bot(Settings(), library)
-    await bot.add_cog(bot.statements)
-    yield bot
-    await bot.close()
-
-
-@pytest.fixture
 def cog(bot) -> StatementCog:
     return bot.statements
 
