@@ -22,7 +22,8 @@ FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    DATA_DIR=/app/data
+    DATA_DIR=/app/data \
+    STATE_DIR=/app/state
 RUN groupadd --system --gid 10001 statement-bot \
     && useradd --system --no-log-init --uid 10001 --gid 10001 --home-dir /app \
         --shell /usr/sbin/nologin statement-bot
@@ -30,6 +31,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Owned by root and read-only to the bot; mount another folder over /app/data to change them.
 COPY data ./data
+# The one folder the bot writes (index cache, feedback database); mount a volume to keep it.
+RUN mkdir /app/state && chown 10001:10001 /app/state
 USER 10001:10001
 # The bot finishes the answers in flight on SIGTERM (10 s by default), then exits 0; give it
 # more than that before the SIGKILL (docker stop -t 20, compose stop_grace_period).

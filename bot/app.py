@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -13,8 +13,12 @@ from discord.ext import commands
 from bot.cog import StatementCog
 from bot.config import Settings
 from bot.errors import interaction_error_handler
+from bot.feedback_cog import FeedbackCog
 from bot.library import Library
-from bot.views import BrowseButton
+from bot.views import BrowseButton, PickSelect, VoteButton
+
+if TYPE_CHECKING:
+    from bot.feedback.store import FeedbackStore
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +35,13 @@ class StatementTree(app_commands.CommandTree):
 class StatementBot(commands.Bot):
     """Answers questions about the statements in its library. Needs no privileged intents."""
 
-    def __init__(self, settings: Settings, library: Library, **options: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        library: Library,
+        feedback: FeedbackStore | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(
             # No prefix commands: mentions and DMs are answered by the cog's listener.
             command_prefix=(),
@@ -42,11 +52,16 @@ class StatementBot(commands.Bot):
             **options,
         )
         self.settings = settings
-        self.statements = StatementCog(self, library)
+        days = settings.feedback.days if feedback is not None else None
+        self.statements = StatementCog(self, library, recording_days=days)
+        self.feedback = FeedbackCog(
+            feedback, settings.feedback.days, lambda: self.statements.library
+        )
 
     async def setup_hook(self) -> None:
         await self.add_cog(self.statements)
-        self.add_dynamic_items(BrowseButton)
+        await self.add_cog(self.feedback)
+        self.add_dynamic_items(BrowseButton, VoteButton, PickSelect)
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: mentions and DMs are answered by the cog's listener."""
@@ -71,12 +86,16 @@ class ShardedStatementBot(StatementBot, commands.AutoShardedBot):
     """The same bot over some of the gateway's shards (SHARD_COUNT, SHARD_IDS), one process each."""
 
 
-def create_bot(settings: Settings, library: Library) -> StatementBot:
+def create_bot(
+    settings: Settings, library: Library, feedback: FeedbackStore | None = None
+) -> StatementBot:
+    """The bot; `feedback` is the store answers and votes are recorded in (None: not recorded)."""
     if settings.shard_count is None:
-        return StatementBot(settings, library)
+        return StatementBot(settings, library, feedback)
     return ShardedStatementBot(
         settings,
         library,
+        feedback,
         shard_count=settings.shard_count,
         shard_ids=list(settings.shard_ids or range(settings.shard_count)),
     )

@@ -12,9 +12,10 @@ import os
 import signal
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
-from bot import render
+from bot import redact, render
 from bot.config import ConfigError, Settings, load_settings
 from bot.corpus import DataError
 from bot.library import Library, load_library
@@ -53,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sections", help="print the table of contents")
     sub.add_parser("check", help="validate the data and the configuration")
     sub.add_parser("sync", help="register the slash commands globally (needs DISCORD_TOKEN)")
+    feedback = sub.add_parser("feedback", help="review the votes on answers (see README, Feedback)")
+    review = feedback.add_subparsers(dest="review", metavar="ACTION", required=True)
+    report = review.add_parser("report", help="questions not addressed, 👎 and 👍, calibration")
+    export = review.add_parser(
+        "export", help="confirmed questions as example-question lines, to review and merge"
+    )
+    for action in (report, export):
+        action.add_argument("--days", type=int, help="only the last N days (default: all kept)")
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    export.add_argument("--document", help="the document (file name without .txt, or its id)")
     return parser
 
 
@@ -148,8 +159,10 @@ def check(settings: Settings, library: Library) -> str:
     return "\n".join(lines)
 
 
-def setup_logging(level: int) -> None:
+def setup_logging(level: int, secrets: Iterable[str] = ()) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-8s %(name)s: %(message)s")
+    # The token, and interaction tokens and webhook URLs that discord.py logs at DEBUG.
+    redact.install(secrets)
     # Its INFO lines ("logging in using static token") say nothing we do not log ourselves.
     logging.getLogger("discord.client").setLevel(max(level, logging.WARNING))
 
@@ -177,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         command = args.command or ("run" if settings.token else "chat")
-        setup_logging(settings.log_level_number if command in {"run", "sync"} else logging.WARNING)
+        level = settings.log_level_number if command in {"run", "sync"} else logging.WARNING
+        setup_logging(level, [settings.token] if settings.token else [])
         library = load_library(FolderSource(settings.data_dir))
         # The library lives as long as the process; frozen, the collector stops rescanning it,
         # which at 10,000 paragraphs took 85 ms out of an answer now and then.
@@ -205,6 +219,39 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _review_feedback(args: argparse.Namespace, settings: Settings, library: Library) -> int:
+    """`feedback report` and `feedback export`, read from FEEDBACK_DATABASE_URL."""
+    from bot.feedback.model import FeedbackUnavailable
+    from bot.feedback.review import export_from_url, report_from_url
+
+    where = {"state_dir": settings.state_dir, "days": args.days}
+    url = settings.feedback.database_url
+    try:
+        if args.review == "report":
+            emit(asyncio.run(report_from_url(url, **where)), sys.stdout)
+            return 0
+        document = library.document(args.document) if args.document else None
+        if args.document and document is None:
+            raise ValueError(f"there is no document {args.document!r}")
+        key = document.id if document is not None else None
+        lines = asyncio.run(export_from_url(url, document=key, **where))
+    except (FeedbackUnavailable, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.output is None:
+        emit(lines.rstrip("\n"), sys.stdout)
+        return 0
+    try:
+        args.output.write_text(lines, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    emit(
+        f"wrote {lines.count(chr(10))} examples to {args.output}; review them before merging.",
+        sys.stdout,
+    )
+    return 0
+
+
 def _dispatch(command: str, args: argparse.Namespace, settings: Settings, library: Library) -> int:
     if command == "chat":
         chat(library, sys.stdin, sys.stdout)
@@ -220,6 +267,8 @@ def _dispatch(command: str, args: argparse.Namespace, settings: Settings, librar
         emit(render.contents_text(library), sys.stdout)
     elif command == "check":
         emit(check(settings, library), sys.stdout)
+    elif command == "feedback":
+        return _review_feedback(args, settings, library)
     else:
         # discord.py takes most of a second to import; the terminal commands never need it.
         from bot.runner import StartupError, run_bot, sync_globally

@@ -12,49 +12,37 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import embeds, render
-from bot.corpus import DataError, Paragraph, StaleReferenceError
+from bot import embeds, render, replies
+from bot.cooldown import UserCooldown, Verdict
+from bot.corpus import DataError, StaleReferenceError
 from bot.errors import UserFacingError, interaction_error_handler, user_message
+from bot.feedback.model import AnswerRecord
 from bot.library import Library
-from bot.search import MAX_QUESTION_CHARS, QuestionTooLongError
-from bot.views import Browse
+from bot.search import MAX_QUESTION_CHARS, Answer, QuestionTooLongError
+from bot.views import Browse, Vote
+
+# Dispatched with the AnswerRecord of every answer while feedback is recorded (FeedbackCog).
+ANSWERED_EVENT = "answered"
 
 log = logging.getLogger(__name__)
-
-# Five questions in twenty seconds per person, across commands and mentions.
-COOLDOWN_RATE = 5
-COOLDOWN_SECONDS = 20.0
-COOLDOWN_PRUNE_AT = 10_000
-
-
-class UserCooldown:
-    """A per-user rate limit shared by every way of asking."""
-
-    def __init__(self, rate: int = COOLDOWN_RATE, per: float = COOLDOWN_SECONDS) -> None:
-        self.rate, self.per = rate, per
-        self._buckets: dict[int, app_commands.Cooldown] = {}
-
-    def hit(self, user_id: int) -> app_commands.CommandOnCooldown | None:
-        """Count one request; return the error to raise when the user is over the limit."""
-        now = time.time()
-        if len(self._buckets) >= COOLDOWN_PRUNE_AT:
-            self._buckets = {u: b for u, b in self._buckets.items() if b.get_tokens(now) < b.rate}
-        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
-        retry_after = bucket.update_rate_limit(now)
-        return app_commands.CommandOnCooldown(bucket, retry_after) if retry_after else None
 
 
 class StatementCog(commands.Cog, name="Statement"):
     """Ask about the statements, read their sections and paragraphs."""
 
-    def __init__(self, bot: commands.Bot, library: Library) -> None:
+    def __init__(
+        self, bot: commands.Bot, library: Library, *, recording_days: int | None = None
+    ) -> None:
         self.bot = bot
+        # Days that answers are kept for feedback, or None when feedback is off.
+        self.recording_days = recording_days
         # The one place the bot keeps its library. A reload swaps it; each handler reads it once,
         # so an answer never mixes the old data with the new.
         self.library = library
         # When the bot began to shut down: what was asked after that gets a short notice instead
         # of an answer, what was asked before is still answered.
         self.stopping_since: datetime.datetime | None = None
+        # One rate for every way of asking: commands, the menu and mentions.
         self.cooldown = UserCooldown()
         self._reloading = asyncio.Lock()
         self.find_menu = app_commands.ContextMenu(
@@ -67,26 +55,27 @@ class StatementCog(commands.Cog, name="Statement"):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.find_menu.name, type=self.find_menu.type)
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        self.admit(interaction.user.id, interaction.created_at)
-        return True
-
     def stop_taking_work(self) -> None:
         self.stopping_since = discord.utils.utcnow()
 
-    def admit(self, user_id: int, asked_at: datetime.datetime) -> None:
-        """Raise what to tell someone who cannot ask now: the bot is stopping, or they are over
-        the rate."""
+    def _check_not_stopping(self, asked_at: datetime.datetime) -> None:
         if self.stopping_since is not None and asked_at > self.stopping_since:
             raise UserFacingError(render.RESTARTING)
-        if (error := self.cooldown.hit(user_id)) is not None:
-            raise error
 
-    async def answer(
-        self, question: str, owner_id: int
-    ) -> tuple[discord.Embed, discord.ui.View | None]:
+    def admit(self, interaction: discord.Interaction) -> None:
+        """Raise what to tell someone who cannot ask now: the bot is stopping, or they are over
+        the rate. The notice is ephemeral, so it adds nothing to the channel."""
+        self._check_not_stopping(interaction.created_at)
+        decision = self.cooldown.hit(interaction.user.id)
+        if decision.verdict is not Verdict.ANSWER:
+            raise UserFacingError(render.COOLDOWN.format(seconds=max(decision.retry_after, 1)))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        self.admit(interaction)
+        return True
+
+    async def answer(self, library: Library, question: str, owner_id: int) -> replies.Reply:
         """The reply to a question, from any front: slash command, menu or mention."""
-        library = self.library
         started = time.perf_counter()
         # Off the event loop: a large library takes milliseconds to rank; heartbeats must not wait.
         try:
@@ -95,34 +84,35 @@ class StatementCog(commands.Cog, name="Statement"):
             raise UserFacingError(render.question_too_long(exc.length)) from None
         log.debug("question: %r", answer.question)
         log.info(
-            "answered in %.1f ms: %d words searched, %d not found, %d hits, answered=%s",
+            "answered in %.1f ms: %d words searched, %d not found, %d hits, verdict %s",
             (time.perf_counter() - started) * 1000,
             len(answer.searched),
             len(answer.missing),
             len(answer.hits),
-            answer.answered,
+            answer.verdict,
         )
-        browse = Browse.for_answer(answer, owner_id)
-        view = browse.view(library) if browse else None
-        return embeds.answer_embed(answer, library), view
+        vote = self._record(question, answer, library)
+        return replies.answer_reply(answer, library, owner_id, vote)
 
-    @staticmethod
-    async def send(
-        interaction: discord.Interaction,
-        embed: discord.Embed,
-        view: discord.ui.View | None,
-        *,
-        ephemeral: bool = False,
-    ) -> None:
-        await interaction.response.send_message(
-            embed=embed, view=view or discord.utils.MISSING, ephemeral=ephemeral
+    def _record(self, question: str, answer: Answer, library: Library) -> Vote | None:
+        """Hand the answer to the feedback store, if it is recording; the vote its buttons carry.
+
+        The question is kept as it was typed, invisible characters and all: a maintainer reads
+        it (escaped) in the review."""
+        if self.recording_days is None:
+            return None
+        best = answer.best
+        record = AnswerRecord.new(
+            document=best.paragraph.document.id if best else library.documents[0].id,
+            question=question,
+            verdict=answer.verdict,
+            confidence=answer.confidence,
+            shown=best.paragraph.number if best else None,
         )
-
-    async def show_paragraph(
-        self, interaction: discord.Interaction, library: Library, paragraph: Paragraph
-    ) -> None:
-        view = Browse.for_paragraph(paragraph, interaction.user.id).view(library)
-        await self.send(interaction, embeds.paragraph_embed(paragraph, library), view)
+        self.bot.dispatch(ANSWERED_EVENT, record)
+        if best is None or answer.verdict == "not_addressed":
+            return None
+        return Vote(record.id, best.paragraph.document.id, best.paragraph.number)
 
     @app_commands.command(
         name="ask",
@@ -135,8 +125,8 @@ class StatementCog(commands.Cog, name="Statement"):
     async def ask(
         self, interaction: discord.Interaction, question: str, private: bool = False
     ) -> None:
-        embed, view = await self.answer(question, interaction.user.id)
-        await self.send(interaction, embed, view, ephemeral=private)
+        reply = await self.answer(self.library, question, interaction.user.id)
+        await replies.respond(interaction, reply, ephemeral=private)
 
     @app_commands.command(
         name="section",
@@ -148,7 +138,7 @@ class StatementCog(commands.Cog, name="Statement"):
     async def section(self, interaction: discord.Interaction, query: str | None = None) -> None:
         library = self.library
         if query is None or not query.strip():
-            await interaction.response.send_message(embed=embeds.contents_embed(library))
+            await replies.respond(interaction, replies.contents_reply(library))
             return
         try:
             entry = library.resolve(query[:MAX_QUESTION_CHARS])
@@ -160,11 +150,10 @@ class StatementCog(commands.Cog, name="Statement"):
                 "Use /section with no query to see them all."
             )
         if entry.paragraph is None:
-            await interaction.response.send_message(
-                embed=embeds.section_embed(entry.document, entry.heading)
-            )
-            return
-        await self.show_paragraph(interaction, library, entry.paragraph)
+            reply = replies.section_reply(entry.document, entry.heading)
+        else:
+            reply = replies.paragraph_reply(entry.paragraph, library, interaction.user.id)
+        await replies.respond(interaction, reply)
 
     @section.autocomplete("query")
     async def section_autocomplete(
@@ -194,7 +183,8 @@ class StatementCog(commands.Cog, name="Statement"):
         paragraph = chosen.paragraph(number)
         if paragraph is None:
             raise UserFacingError(render.paragraph_out_of_range(number, chosen))
-        await self.show_paragraph(interaction, library, paragraph)
+        reply = replies.paragraph_reply(paragraph, library, interaction.user.id)
+        await replies.respond(interaction, reply)
 
     @paragraph.autocomplete("document")
     async def document_autocomplete(
@@ -211,9 +201,8 @@ class StatementCog(commands.Cog, name="Statement"):
         name="about", description="What this bot covers, how to ask, and example questions."
     )
     async def about(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(
-            embed=embeds.about_embed(self.library), ephemeral=True
-        )
+        reply = replies.about_reply(self.library, self.recording_days)
+        await replies.respond(interaction, reply, ephemeral=True)
 
     @app_commands.command(
         name="reload", description="Read the statements again from the data folder (bot owner)."
@@ -243,15 +232,14 @@ class StatementCog(commands.Cog, name="Statement"):
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
         """Search the statement for what the chosen message says."""
-        self.admit(interaction.user.id, interaction.created_at)
+        self.admit(interaction)
         text = message.content.strip()
         if not text:
             raise UserFacingError("That message has no text to search for.")
         # A long message is searched by its start, not refused: the user did not write it.
-        embed, view = await self.answer(
-            render.shorten(text, MAX_QUESTION_CHARS), interaction.user.id
-        )
-        await self.send(interaction, embed, view)
+        question = render.shorten(text, MAX_QUESTION_CHARS)
+        reply = await self.answer(self.library, question, interaction.user.id)
+        await replies.respond(interaction, reply)
 
     @commands.Cog.listener()
     async def on_browse(self, interaction: discord.Interaction, state: str) -> None:
@@ -262,8 +250,7 @@ class StatementCog(commands.Cog, name="Statement"):
             await interaction_error_handler(interaction, error)
 
     async def _browse(self, interaction: discord.Interaction, state: str) -> None:
-        if self.stopping_since is not None and interaction.created_at > self.stopping_since:
-            raise UserFacingError(render.RESTARTING)
+        self._check_not_stopping(interaction.created_at)
         library = self.library
         try:
             target = Browse.decode(state)
@@ -273,36 +260,36 @@ class StatementCog(commands.Cog, name="Statement"):
         if interaction.user.id != target.owner_id:
             raise UserFacingError(render.BUTTON_OWNER_ONLY)
         try:
-            embed, view = target.embed(library), target.view(library)
+            reply = replies.browse_reply(target, library, Vote.carried_by(interaction.message))
         except StaleReferenceError:
             raise UserFacingError(render.STALE) from None
-        # The footer says what was searched; it stays while the asker turns the pages.
-        if interaction.message is not None and interaction.message.embeds:
-            old_footer = interaction.message.embeds[0].footer.text
-            if old_footer:
-                embed.set_footer(text=old_footer)
-        await interaction.response.edit_message(embed=embed, view=view)
+        await replies.edit(interaction, reply)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """Answer a message that mentions the bot, or any direct message, like /ask."""
+        """Answer a message that mentions the bot, or any direct message, like /ask.
+
+        Over the rate, the first message gets a notice and the rest no reply at all, so a flood
+        of mentions cannot make the bot flood the channel.
+        """
         me = self.bot.user
         if message.author.bot or me is None:
             return
-        is_direct = message.guild is None
-        if not is_direct and me not in message.mentions:
+        if message.guild is not None and me not in message.mentions:
+            return
+        if self.stopping_since is not None and message.created_at > self.stopping_since:
+            return
+        decision = self.cooldown.hit(message.author.id)
+        if decision.verdict is Verdict.SILENT:
+            log.debug("over the rate and already told: no reply")
+            return
+        if decision.verdict is Verdict.NOTICE:
+            notice = render.COOLDOWN.format(seconds=max(decision.retry_after, 1))
+            await replies.reply_to(message, replies.error_reply(notice))
             return
         question = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
-        view: discord.ui.View | None = None
         try:
-            self.admit(message.author.id, message.created_at)
-            embed, view = await self.answer(question, message.author.id)
+            reply = await self.answer(self.library, question, message.author.id)
         except Exception as error:
-            embed = embeds.error_embed(user_message(error, "a mention"))
-        try:
-            await message.reply(embed=embed, view=view or discord.utils.MISSING)
-        except discord.HTTPException as exc:
-            # Usually missing permissions in that channel; nothing to tell the user there.
-            log.warning(
-                "could not reply in channel %s: %s %s", message.channel.id, exc.status, exc.text
-            )
+            reply = replies.error_reply(user_message(error, "a mention"))
+        await replies.reply_to(message, reply)

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.feedback.targets import parse_database_url
+
 DEFAULT_API_URL = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -19,8 +21,27 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{10,}")
 
 
+FEEDBACK_SWITCH = {"on": True, "true": True, "yes": True, "1": True}
+FEEDBACK_SWITCH |= {"off": False, "false": False, "no": False, "0": False}
+FEEDBACK_MAX_DAYS = 3650
+FEEDBACK_DEFAULT_DAYS = 90
+FEEDBACK_MIN_SALT_CHARS = 16
+
+
 class ConfigError(Exception):
     """A setting is missing or wrong; the message says which one and how to fix it."""
+
+
+@dataclass(frozen=True)
+class FeedbackSettings:
+    """Whether answers and votes are recorded, where, and for how long (README, Feedback)."""
+
+    enabled: bool = False
+    # May hold a password: kept out of repr and logs.
+    database_url: str | None = field(default=None, repr=False)
+    days: int = FEEDBACK_DEFAULT_DAYS
+    # The secret that voters' ids are hashed with; generated in STATE_DIR when not set.
+    salt: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -30,6 +51,8 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     guild_id: int | None = None
     data_dir: Path = Path("data")
+    # Where the bot keeps what it writes: the index cache, the feedback database.
+    state_dir: Path = Path("state")
     log_level: str = "INFO"
     api_url: str = DEFAULT_API_URL
     gateway_url: str = DEFAULT_GATEWAY_URL
@@ -40,6 +63,7 @@ class Settings:
     # Gateway sharding: how many shards in all, and which of them this process runs.
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    feedback: FeedbackSettings = FeedbackSettings()
 
     @property
     def log_level_number(self) -> int:
@@ -59,10 +83,12 @@ def load_settings(
         value = values.get(key, "").strip()
         return value or None
 
+    state_dir = Path(get("STATE_DIR") or "state")
     return Settings(
         token=_token(get("DISCORD_TOKEN")),
         guild_id=_guild_id(get("DISCORD_GUILD_ID")),
         data_dir=Path(get("DATA_DIR") or "data"),
+        state_dir=state_dir,
         log_level=_log_level(get("LOG_LEVEL") or "INFO"),
         api_url=_url(
             get("DISCORD_API_URL") or DEFAULT_API_URL, "DISCORD_API_URL", ("http", "https")
@@ -73,7 +99,29 @@ def load_settings(
         shutdown_grace_seconds=_seconds("SHUTDOWN_GRACE_SECONDS", get, 10.0),
         startup_retry_seconds=_seconds("STARTUP_RETRY_SECONDS", get, 60.0),
         **_shards(get("SHARD_COUNT"), get("SHARD_IDS")),
+        feedback=_feedback(get, state_dir),
     )
+
+
+def _feedback(get: Callable[[str], str | None], state_dir: Path) -> FeedbackSettings:
+    switch = (get("FEEDBACK") or "off").lower()
+    if switch not in FEEDBACK_SWITCH:
+        raise ConfigError("FEEDBACK must be on or off.")
+    url = get("FEEDBACK_DATABASE_URL")
+    try:
+        parse_database_url(url, state_dir)
+    except ValueError as error:
+        raise ConfigError(f"FEEDBACK_DATABASE_URL: {error}.") from None
+    days = get("FEEDBACK_DAYS") or str(FEEDBACK_DEFAULT_DAYS)
+    if not days.isdigit() or not 1 <= int(days) <= FEEDBACK_MAX_DAYS:
+        raise ConfigError(f"FEEDBACK_DAYS must be a number of days from 1 to {FEEDBACK_MAX_DAYS}.")
+    salt = get("FEEDBACK_SALT")
+    if salt is not None and len(salt) < FEEDBACK_MIN_SALT_CHARS:
+        raise ConfigError(
+            f"FEEDBACK_SALT must be at least {FEEDBACK_MIN_SALT_CHARS} characters (a random "
+            f"secret); leave it unset to have one generated in {state_dir}."
+        )
+    return FeedbackSettings(FEEDBACK_SWITCH[switch], url, int(days), salt)
 
 
 def _seconds(key: str, get: Callable[[str], str | None], default: float) -> float:

@@ -154,20 +154,10 @@ def about_embed(library: Library) -> discord.Embed:
     examples = "\n".join(f"• {escape(q)}" for q in render.EXAMPLE_QUESTIONS)
     embed = discord.Embed(
         title="About statement-bot",
-        description=render.shorten(
-            "I answer questions about this statement by quoting the paragraph that answers them, "
-            "with its reference (¶N) so you can cite the exact words.\n\n" + documents,
-            EMBED_DESCRIPTION_CHARS,
-        ),
+        description=render.shorten(render.ABOUT + "\n\n" + documents, EMBED_DESCRIPTION_CHARS),
         colour=ANSWER_COLOUR,
     )
-    embed.add_field(
-        name="How to ask",
-        value="Use /ask, mention me with your question, or DM me. /paragraph and /section show "
-        "one part in full; /section with no query lists them all. Right-click a message > Apps > "
-        "Find in statement searches for what it says.",
-        inline=False,
-    )
+    embed.add_field(name="How to ask", value=render.HOW_TO_ASK, inline=False)
     embed.add_field(name="Try", value=examples, inline=False)
     return _fit_total(embed)
 

@@ -12,7 +12,7 @@ import logging
 import discord
 from discord import app_commands
 
-from bot import embeds, render
+from bot import embeds, render, replies
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,6 @@ class UserFacingError(app_commands.AppCommandError):
 
 def user_message(error: Exception, where: str = "a component") -> str:
     """What to tell the user about an error; unexpected errors are logged with their traceback."""
-    if isinstance(error, app_commands.CommandOnCooldown):
-        return render.COOLDOWN.format(seconds=max(error.retry_after, 1))
     if isinstance(error, UserFacingError):
         return str(error)
     if isinstance(error, app_commands.TransformerError):
@@ -41,11 +39,11 @@ async def interaction_error_handler(interaction: discord.Interaction, error: Exc
         log.error("autocomplete failed", exc_info=error)
         return
     where = interaction.command.qualified_name if interaction.command else "a component"
-    embed = embeds.error_embed(user_message(error, where))
+    reply = replies.error_reply(user_message(error, where))
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(embed=embed, ephemeral=True)
+            await interaction.followup.send(embed=reply.embed, ephemeral=True)
         else:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
+            await replies.respond(interaction, reply, ephemeral=True)
     except discord.HTTPException as exc:
         log.warning("could not tell the user about an error: %s %s", exc.status, exc.text)

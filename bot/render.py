@@ -32,6 +32,14 @@ COOLDOWN = "You're asking faster than I can keep up with: try again in {seconds:
 FAILURE = "Something went wrong on my side and it has been logged. Please try again."
 BUTTON_OWNER_ONLY = "These buttons belong to whoever asked. Use /ask to get your own answer."
 STALE = "This message refers to an older version of the statement. Please ask again."
+VOTE_RECORDED = "Thanks, your vote is recorded."
+VOTE_CHANGED = "Thanks, your vote is changed."
+VOTE_UNKNOWN = "That answer is no longer kept, so the vote was not recorded."
+VOTE_NOT_RECORDED = "Sorry, your vote could not be recorded right now; please try again later."
+FEEDBACK_OFF = "Votes are not being recorded at the moment."
+PICK_PROMPT = "Which paragraph answers it? (Only you see this.)"
+PICKED = "Thanks: noted that {reference} answers it."
+PICKED_NONE = "Thanks: noted that the statement does not say."
 RESTARTING = "I'm restarting; please ask again in a minute."
 INVALID_BUTTON = "This button is not valid. Use /ask to get a fresh answer."
 
@@ -149,11 +157,8 @@ def answer_text(answer: Answer, library: Library) -> str:
     if answer.asked_nothing:
         return NO_QUESTION
     if answer.answered and best is not None:
-        lines += paragraph_text(best.paragraph, library, emphasis=best.sentence_index)
-        others = other_hits(answer, best)
-        if others:
-            lines.append("Also relevant:")
-            lines += [f"  {reference(h.paragraph, library)} {snippet(h.paragraph)}" for h in others]
+        others = [h.paragraph for h in other_hits(answer, best)]
+        lines.append(match_text(best.paragraph, best.sentence_index, others, library))
     elif answer.verdict == "closest" and best is not None:
         lines.append(closest_passage(best, library))
         lines += paragraph_text(best.paragraph, library)
@@ -175,6 +180,50 @@ def paragraph_text(
     if emphasis is not None:
         lines.append(f"  Answer: “{paragraph.sentences[emphasis]}”")
     return lines
+
+
+def match_text(
+    paragraph: Paragraph, sentence: int, others: list[Paragraph], library: Library
+) -> str:
+    """A match in full with its answer sentence; the other matches by their first words."""
+    lines = paragraph_text(paragraph, library, emphasis=sentence)
+    if others:
+        lines.append("Also relevant:")
+        lines += [f"  {reference(p, library)} {snippet(p)}" for p in others]
+    return "\n".join(lines)
+
+
+def section_text(document: Document, heading: str) -> str:
+    """A section: its heading, and each of its paragraphs with its first words."""
+    lines = paragraph_lines(p for p in document.paragraphs if p.section == heading)
+    return "\n".join([heading or document.title, *(f"  {line}" for line in lines)])
+
+
+ABOUT = (
+    "I answer questions about this statement by quoting the paragraph that answers them, "
+    "with its reference (¶N) so you can cite the exact words."
+)
+HOW_TO_ASK = (
+    "Use /ask, mention me with your question, or DM me. /paragraph and /section show one part "
+    "in full; /section with no query lists them all. Right-click a message > Apps > Find in "
+    "statement searches for what it says."
+)
+
+
+def recording_notice(days: int) -> str:
+    return (
+        f"Questions asked here are recorded, with the answers and votes, for {days} days, to "
+        "improve the answers; who asked is not recorded."
+    )
+
+
+def about_text(library: Library) -> str:
+    documents = [
+        f"{d.title}: {', '.join(d.sections)} ({len(d.paragraphs)} paragraphs)"
+        for d in library.documents
+    ]
+    examples = [f"• {question}" for question in EXAMPLE_QUESTIONS]
+    return "\n".join([ABOUT, "", *documents, "", HOW_TO_ASK, "Try:", *examples])
 
 
 def contents_text(library: Library) -> str:

@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import aiohttp
 import discord
@@ -21,6 +21,9 @@ import yarl
 from bot.app import StatementBot, create_bot
 from bot.config import ConfigError, Settings
 from bot.library import Library
+
+if TYPE_CHECKING:
+    from bot.feedback.store import FeedbackStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -101,14 +104,16 @@ async def _retrying(
             return await asyncio.wait_for(attempt(), max(deadline - loop.time(), RETRY_FIRST_DELAY))
         except (OSError, aiohttp.ClientError, TimeoutError, discord.DiscordServerError) as exc:
             reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
-            if loop.time() + delay > deadline:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
                 raise StartupError(
                     f"could not {what} in {settings.startup_retry_seconds:g} s ({reason}); check "
                     "the network, DISCORD_API_URL and DISCORD_GATEWAY_URL, or raise "
                     "STARTUP_RETRY_SECONDS."
                 ) from None
-            log.warning("could not %s (%s); retrying in %.0f s", what, reason, delay)
-            await asyncio.sleep(delay)
+            wait = min(delay, remaining)
+            log.warning("could not %s (%s); retrying in %.1f s", what, reason, wait)
+            await asyncio.sleep(wait)
             delay = min(delay * 2, RETRY_MAX_DELAY)
 
 
@@ -235,7 +240,7 @@ async def run_bot(settings: Settings, library: Library) -> None:
         )
         stopping.set()
 
-    async with create_bot(settings, library) as bot:
+    async with create_bot(settings, library, _feedback_store(settings)) as bot:
 
         def on_reload_signal() -> None:
             log.info("SIGHUP: reloading the statements")
@@ -257,12 +262,24 @@ async def run_bot(settings: Settings, library: Library) -> None:
         cut_off = await _drain(settings.shutdown_grace_seconds)
         if cut_off:
             log.warning("%d answers were still running after the grace period", cut_off)
-        await bot.close()
-        # Still starting (probing, logging in, syncing): there is nothing to wait for.
+        # Stop reading the gateway first: closing under a running read loop makes discord.py
+        # close with 4000 (a resumable drop) instead of 1000, a normal close.
         serving.cancel()
         with contextlib.suppress(asyncio.CancelledError, discord.ConnectionClosed):
             await serving
+        await bot.close()
         log.info("closed")
+
+
+def _feedback_store(settings: Settings) -> FeedbackStore | None:
+    """The store answers and votes go to, when FEEDBACK is on (its drivers load only then)."""
+    if not settings.feedback.enabled:
+        return None
+    from bot.feedback.store import make_store
+
+    return make_store(
+        settings.feedback.database_url, state_dir=settings.state_dir, salt=settings.feedback.salt
+    )
 
 
 async def sync_globally(settings: Settings, library: Library) -> int:

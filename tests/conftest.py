@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot.app import StatementBot, create_bot
+from bot.config import Settings
 from bot.library import Library, load_library
 from bot.search import SearchIndex
 from bot.sources import FolderSource
+from tests.feedback_postgres import PostgresCluster, PostgresUnavailableError
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -78,6 +83,30 @@ def write_statement(tmp_path):
         return tmp_path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A real PostgreSQL server for the session; skipped, with the reason, where none is
+    installed, except in CI (.ci/run installs it), where a missing server fails the run."""
+    try:
+        cluster = PostgresCluster()
+        cluster.start()
+    except PostgresUnavailableError as reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test PostgreSQL: {reason}")
+        pytest.skip(str(reason))
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture
+async def bot(library) -> AsyncIterator[StatementBot]:
+    """A bot as create_bot builds it, its commands added, never connected."""
+    built = create_bot(Settings(), library)
+    await built.add_cog(built.statements)
+    yield built
+    await built.close()
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -16,6 +16,8 @@ def make_interaction(user_id: int = 42) -> discord.Interaction:
     interaction.followup = create_autospec(discord.Webhook, instance=True)
     interaction.type = discord.InteractionType.application_command
     interaction.command = None
+    interaction.created_at = discord.utils.utcnow()
+    interaction.app_permissions = discord.Permissions.text()
     return interaction
 
 

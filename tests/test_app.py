@@ -5,21 +5,12 @@ from __future__ import annotations
 import json
 
 import discord
-import pytest
 import yarl
 from discord import app_commands
 
 from bot.app import StatementTree, create_bot
 from bot.config import Settings
 from bot.runner import prepare_discord
-
-
-@pytest.fixture
-async def bot(library):
-    bot = create_bot(Settings(), library)
-    await bot.add_cog(bot.statements)
-    yield bot
-    await bot.close()
 
 
 def test_tree_has_the_expected_commands(bot):

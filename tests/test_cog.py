@@ -9,26 +9,18 @@ from unittest.mock import create_autospec
 import aiohttp
 import discord
 import pytest
-from discord import app_commands
 from discord.ext import commands
 
 from bot import render
 from bot.app import create_bot
-from bot.cog import COOLDOWN_RATE, StatementCog
+from bot.cog import StatementCog
 from bot.config import Settings
+from bot.cooldown import DEFAULT_RATE
 from bot.errors import UserFacingError
 from bot.views import Browse, BrowseButton
 from tests.conftest import library_of
 from tests.discord_fakes import buttons, make_interaction, sent
 from tests.limits import assert_embed_within_limits
-
-
-@pytest.fixture
-async def bot(library):
-    bot = create_bot(Settings(), library)
-    await bot.add_cog(bot.statements)
-    yield bot
-    await bot.close()
 
 
 @pytest.fixture
@@ -146,11 +138,22 @@ async def test_a_section_value_for_an_edited_paragraph_says_it_is_older(cog):
 
 
 async def test_cooldown_after_the_rate(cog):
-    for _ in range(COOLDOWN_RATE):
+    for _ in range(DEFAULT_RATE):
         assert await cog.interaction_check(make_interaction(7))
-    with pytest.raises(app_commands.CommandOnCooldown):
-        await cog.interaction_check(make_interaction(7))
+    # Every interaction over the rate is told, privately: an unanswered one would show an error.
+    for _ in range(3):
+        with pytest.raises(UserFacingError, match="try again in"):
+            await cog.interaction_check(make_interaction(7))
     assert await cog.interaction_check(make_interaction(8))
+
+
+async def test_while_stopping_new_questions_get_a_notice_and_earlier_ones_an_answer(cog):
+    earlier = make_interaction()
+    cog.stop_taking_work()
+    later = make_interaction()
+    assert await cog.interaction_check(earlier)
+    with pytest.raises(UserFacingError, match="restarting"):
+        await cog.interaction_check(later)
 
 
 # Mentions and direct messages.
@@ -168,8 +171,11 @@ def make_message(
     message.author.bot = False
     message.author.id = 5
     message.guild = None if direct else create_autospec(discord.Guild, instance=True)
+    message.channel = create_autospec(discord.TextChannel, instance=True)
+    message.channel.permissions_for.return_value = discord.Permissions.text()
     message.mentions = [me] if mention else []
     message.content = content
+    message.created_at = discord.utils.utcnow()
     return message
 
 
@@ -215,7 +221,6 @@ async def test_document_autocomplete_offers_ids(cog):
 
 async def test_a_reply_discord_refuses_is_logged_in_one_line(cog, caplog):
     message = make_message(cog, "<@99> gfmd")
-    message.channel = create_autospec(discord.TextChannel, instance=True)
     response = create_autospec(aiohttp.ClientResponse, instance=True)
     response.status, response.reason = 403, "Forbidden"
     message.reply.side_effect = discord.Forbidden(
@@ -226,6 +231,17 @@ async def test_a_reply_discord_refuses_is_logged_in_one_line(cog, caplog):
     assert [r.levelname for r in caplog.records] == ["WARNING"]
     assert "Missing Permissions" in caplog.records[0].getMessage()
     assert not caplog.records[0].exc_info
+
+
+async def test_a_flood_of_mentions_gets_one_notice_then_silence(cog):
+    messages = []
+    for _ in range(DEFAULT_RATE + 4):
+        messages.append(make_message(cog, "<@99> gfmd"))
+        await cog.on_message(messages[-1])
+    assert [m.reply.await_count for m in messages] == [1] * (DEFAULT_RATE + 1) + [0, 0, 0]
+    answers = [m.reply.await_args.kwargs["embed"] for m in messages[: DEFAULT_RATE + 1]]
+    assert all(e.title.startswith("¶5") for e in answers[:DEFAULT_RATE])
+    assert "try again in" in answers[-1].description
 
 
 # Buttons: the cog shows what a pressed button's custom id says.

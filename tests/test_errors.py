@@ -33,14 +33,6 @@ async def test_unexpected_errors_are_logged_and_answered_generically(caplog):
     assert caplog.records[0].exc_info
 
 
-async def test_cooldown_message():
-    interaction = make_interaction()
-    await interaction_error_handler(
-        interaction, app_commands.CommandOnCooldown(app_commands.Cooldown(1, 20), 12.4)
-    )
-    assert "try again in 12 s" in sent(interaction)["embed"].description
-
-
 def test_a_bad_option_value_is_echoed_escaped_and_cut():
     error = app_commands.TransformerError(
         "**@everyone** " * 30,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from unittest.mock import create_autospec
 
+import discord
 import pytest
 from discord.ext import commands
 
 from bot.corpus import ParagraphRef, StaleReferenceError
-from bot.views import BROWSE_EVENT, Browse, BrowseButton
+from bot.views import BROWSE_EVENT, Browse, BrowseButton, Vote
 from tests.conftest import library_of
 from tests.discord_fakes import buttons, make_interaction
 
@@ -145,3 +146,44 @@ async def test_a_forged_id_of_the_right_shape_is_still_handed_over_not_raised(cu
     assert match is not None
     button = await BrowseButton.from_custom_id(make_interaction(), None, match)
     assert button.state == custom_id.split(":", 2)[2]
+
+
+# Feedback: the vote buttons and the paragraph picker.
+
+
+def test_a_vote_round_trips_and_rejects_what_we_did_not_write():
+    vote = Vote("Ab3_-xyz9QQ", "c2d669", 46655)
+    assert Vote.decode(vote.encode()) == vote
+    assert all(len(b.custom_id) <= 100 for b in vote.buttons())
+    for forged in ("", "x.c2d669", "a" * 13 + ".c2d669.1", "abc.C2D669.1", "abc.c2d669.1.2"):
+        with pytest.raises(ValueError, match="not a vote"):
+            Vote.decode(forged)
+
+
+def test_turning_pages_keeps_the_vote_buttons(library):
+    answer = library.ask("integration and reintegration, data collection")
+    vote = Vote("abc", library.documents[0].id, 4)
+    view = Browse.for_answer(answer, owner_id=1).view(library, vote)
+    message = create_autospec(discord.Message, instance=True)
+    message.components = [discord.ActionRow(row) for row in view.to_components()]
+    assert Vote.carried_by(message) == vote
+    assert [str(b.emoji) for b in buttons(view)][-2:] == ["👍", "👎"]
+    assert Vote.carried_by(None) is None
+
+
+def test_the_picker_lists_the_documents_paragraphs_and_none(library):
+    picker = Vote("abc", library.documents[0].id, 5).picker(library)
+    (select,) = [item.item for item in picker.children]
+    values = [option.value for option in select.options]
+    assert values == ["1", "2", "3", "4", "5", "6", "none"]
+    assert all(len(option.label) <= 100 for option in select.options)
+    assert Vote("abc", "000000", 5).picker(library) is None
+
+
+def test_a_long_document_offers_the_paragraphs_around_the_one_shown(write_statement):
+    folder = write_statement("Heading\n\n" + "\n\n".join(f"Paragraph {n}." for n in range(1, 61)))
+    library = library_of(folder)
+    picker = Vote("abc", library.documents[0].id, 40).picker(library)
+    values = [option.value for option in picker.children[0].item.options]
+    assert len(values) == 25 and values[-1] == "none"
+    assert values[0] == "28" and values[-2] == "51"

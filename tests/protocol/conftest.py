@@ -30,6 +30,11 @@ BOT_ENV_KEYS = (
     "DISCORD_GUILD_ID",
     "DATA_DIR",
     "LOG_LEVEL",
+    "SHARD_COUNT",
+    "SHARD_IDS",
+    "STARTUP_RETRY_SECONDS",
+    "SHUTDOWN_GRACE_SECONDS",
+    "STATE_DIR",
 )
 START_TIMEOUT = 30.0
 REPORT_KEY = pytest.StashKey[list[str]]()
@@ -47,8 +52,9 @@ class BotProcess:
     _readers: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def start(cls, env: Mapping[str, str]) -> BotProcess:
-        """Spawn the bot from the repository root with ``env`` on top of a cleaned environment."""
+    async def start(cls, env: Mapping[str, str], *args: str) -> BotProcess:
+        """Spawn ``python -m bot *args`` from the repository root with ``env`` on top of a
+        cleaned environment."""
         # A developer's own Discord settings must not leak into the run; .env is ignored by
         # the bot for keys set here, and every key the bot reads is set here or removed.
         base = {k: v for k, v in os.environ.items() if k not in BOT_ENV_KEYS}
@@ -58,6 +64,7 @@ class BotProcess:
             sys.executable,
             "-m",
             "bot",
+            *args,
             cwd=REPO_ROOT,
             env={**base, **env},
             stdin=asyncio.subprocess.DEVNULL,
