@@ -11,17 +11,27 @@ from tools.evaluate import cross_validate, load_questions, load_setup, metrics, 
 FILES = ("dev", "train", "extra")
 
 
+def public_questions():
+    return [
+        (q, name) for name in FILES for q in load_questions(ROOT / "tests" / f"{name}_qa.jsonl")
+    ]
+
+
 @pytest.fixture(scope="module")
 def scored(request):
     setup, examples = load_setup(DATA_DIR)
-    questions = [
-        (q, name) for name in FILES for q in load_questions(ROOT / "tests" / f"{name}_qa.jsonl")
-    ]
-    result = cross_validate(setup, questions, examples)
+    result = cross_validate(setup, public_questions(), examples)
     request.config.stash.setdefault("quality_reports", []).append(
         "10-fold cross-validated answer quality\n" + report(result)
     )
     return result
+
+
+@pytest.fixture(scope="module")
+def scored_without_own_examples():
+    """Only the examples copied from the labelled files: ours were written after reading them."""
+    setup, examples = load_setup(DATA_DIR)
+    return cross_validate(setup, public_questions(), examples, own_examples=False)
 
 
 def figures(scored, kind=None, source=None):
@@ -47,29 +57,37 @@ def test_every_public_question_is_scored_once(scored):
 # Floors a little below what `make eval` measures (see the README), so that a change that
 # makes answers worse fails; cross-validation is deterministic, so they do not flake.
 def test_answer_accuracy_floor(scored):
-    assert figures(scored)["accuracy"] >= 0.83
+    assert figures(scored)["accuracy"] >= 0.87
 
 
 def test_in_scope_ranking_floor(scored):
-    assert figures(scored)["top1"] >= 0.93
-    assert figures(scored)["mrr"] >= 0.95
+    assert figures(scored)["top1"] >= 0.94
+    assert figures(scored)["mrr"] >= 0.96
 
 
 def test_out_of_scope_declined_floor(scored):
-    assert figures(scored)["declined"] >= 0.77
+    assert figures(scored)["declined"] >= 0.83
 
 
 def test_wrongful_refusal_ceiling(scored):
-    assert figures(scored)["wrongful"] <= 0.10
+    assert figures(scored)["wrongful"] <= 0.07
 
 
 def test_answer_sentence_floor(scored):
-    assert figures(scored)["sentence"] >= 0.80
+    assert figures(scored)["sentence"] >= 0.84
 
 
 def test_each_file_keeps_a_floor(scored):
     for source in FILES:
-        assert figures(scored, source=source)["accuracy"] >= 0.75, source
+        assert figures(scored, source=source)["accuracy"] >= 0.80, source
+
+
+def test_our_own_examples_are_not_what_carries_the_figures(scored_without_own_examples):
+    without = figures(scored_without_own_examples)
+    assert without["accuracy"] >= 0.84
+    assert without["top1"] >= 0.90
+    assert without["declined"] >= 0.80
+    assert without["sentence"] >= 0.80
 
 
 def test_beats_the_naive_baseline_on_every_kind(scored):

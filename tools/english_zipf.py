@@ -8,8 +8,9 @@ Zipf 3, which is all the bot distinguishes) loads in a few milliseconds with the
     python -m tools.english_zipf          # needs wordfreq (pip install -e '.[test]')
 
 Each line is a Zipf value (log10 of a word's frequency per billion words) and the words that
-have it, most common first. Words with digits or punctuation are left out: questions are split
-into runs of letters and digits, and a number is not an everyday word.
+have it, most common first. Words with punctuation ("it's") are left out: questions are split
+into runs of letters and digits. Numbers of several digits are not listed one by one (wordfreq
+pools them), so "2017" counts as rare: a particular year or figure is specific.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 
 TABLE = Path(__file__).resolve().parent.parent / "bot" / "english_zipf.txt"
 WORDLIST = "small"
-LETTERS_ONLY = re.compile(r"[^\W\d_]+")
+# A word as the bot splits questions: letters and digits ("1st" is a word, "it's" two).
+WORD = re.compile(r"[^\W_]+")
 HEADER = (
     "# Zipf frequency (log10 per billion words) and the English words that have it, from\n"
     f'# wordfreq\'s "{WORDLIST}" list. Written by `python -m tools.english_zipf`; do not edit.\n'
@@ -33,7 +35,7 @@ def table_text() -> str:
 
     by_zipf: dict[float, list[str]] = defaultdict(list)
     for word in wordfreq.iter_wordlist("en", WORDLIST):
-        if LETTERS_ONLY.fullmatch(word):
+        if WORD.fullmatch(word):
             by_zipf[wordfreq.zipf_frequency(word, "en", wordlist=WORDLIST)].append(word)
     lines = [f"{zipf:.2f} {' '.join(sorted(words))}\n" for zipf, words in sorted(by_zipf.items())]
     return HEADER + "".join(reversed(lines))
