@@ -187,6 +187,15 @@ async def _start(bot: StatementBot, settings: Settings) -> None:
         raise StartupError(f"Discord closed the gateway ({exc.code}): {exc.reason}") from None
     except discord.PrivilegedIntentsRequired:
         raise ConfigError(CONFIG_CLOSE_CODES[4014]) from None
+    except Exception as exc:
+        # discord.py cannot retry a first connection that failed (it has no session to resume);
+        # past that, it reconnects by itself and anything else escaping is a bug to see whole.
+        if bot.is_ready():
+            raise
+        raise StartupError(
+            f"could not connect to the gateway ({type(exc).__name__}: {exc}); check "
+            "DISCORD_GATEWAY_URL and the network, then start again."
+        ) from None
 
 
 def handlers_in_flight() -> set[asyncio.Task[object]]:
