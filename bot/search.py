@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
 from bot.corpus import Corpus, Paragraph, load_corpus
 from bot.ranking import Variant, make_scorer
+from bot.spelling import SpellingIndex
 from bot.text import WORD, Analyzer, Token, load_glossary
 
 MAX_QUESTION_CHARS = 300
@@ -22,10 +19,8 @@ GLOSSARY_FILE = "glossary.toml"
 DEFAULT_VARIANT: Variant = "plus"
 DEFAULT_LIMIT = 3
 
-# A word is corrected only to a near-identical word of the statement: one edit in seven letters.
-TYPO_MIN_SIMILARITY = 0.85
+# A word is corrected only to a near-identical word of the statement (see bot/spelling.py).
 TYPO_MIN_LENGTH = 5
-INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 # Paragraph details kept for sentence choice: every paragraph of a statement, the recent hits of
 # a large library (an entry is about 8 kB).
 PARAGRAPH_CACHE_SIZE = 512
@@ -132,10 +127,7 @@ class SearchIndex:
         # an interaction has to be answered within three.
         known = {w for p in self.paragraphs for w in analyzer.plain_words(p.text)}
         known |= analyzer.glossary_words()
-        self._spelling_words = frozenset(w for w in known if w.isalpha())
-        self._spelling_by_length: dict[int, list[str]] = {}
-        for word in sorted(self._spelling_words):
-            self._spelling_by_length.setdefault(len(word), []).append(word)
+        self._spelling = SpellingIndex(known, analyzer.stem)
 
     def weight(self, term: str) -> float:
         """How much a term tells paragraphs apart; a term in no paragraph weighs the most."""
@@ -147,27 +139,11 @@ class SearchIndex:
 
     def correct(self, word: str) -> str | None:
         """The known word nearest in spelling to an unknown word, if it is very close."""
-        if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in self._spelling_words:
+        if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in self._spelling:
             return None
         if self.analyzer.is_chat_word(word) or self.knows(self.analyzer.term(word)):
             return None
-        # The similarity bound also bounds the length: other lengths cannot match.
-        lengths = range(
-            math.ceil(len(word) * TYPO_MIN_SIMILARITY), int(len(word) / TYPO_MIN_SIMILARITY) + 1
-        )
-        candidates = itertools.chain.from_iterable(
-            self._spelling_by_length.get(n, ()) for n in lengths
-        )
-        match = process.extractOne(
-            word, candidates, scorer=OSA.normalized_similarity, score_cutoff=TYPO_MIN_SIMILARITY
-        )
-        if match is None:
-            return None
-        # "attended" is near "attendee" but is no typo: an inflection of a word we lack.
-        root = self.analyzer.stem(word)
-        if word.endswith(INFLECTIONS) and match[0].startswith(root) and word != root:
-            return None
-        return match[0]
+        return self._spelling.nearest(word)
 
     def search(self, question: str, limit: int = DEFAULT_LIMIT) -> Answer:
         """Rank the paragraphs for a question and decide whether they answer it."""

@@ -1,0 +1,142 @@
+"""The deletion index corrects exactly as comparing every known word of a similar length does."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import pytest
+import Stemmer
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.spelling import INFLECTIONS, MIN_SIMILARITY, SpellingIndex, deletions
+
+STEM = Stemmer.Stemmer("english").stemWord
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def compare_every_word(words: set[str], word: str) -> str | None:
+    """The plain way: every known word whose length the bound allows, shortest then
+    alphabetical, the most similar first found; then the inflection rule."""
+    by_length: dict[int, list[str]] = {}
+    for known in sorted(words):
+        by_length.setdefault(len(known), []).append(known)
+    lengths = range(math.ceil(len(word) * MIN_SIMILARITY), int(len(word) / MIN_SIMILARITY) + 1)
+    candidates = itertools.chain.from_iterable(by_length.get(n, ()) for n in lengths)
+    match = process.extractOne(
+        word, candidates, scorer=OSA.normalized_similarity, score_cutoff=MIN_SIMILARITY
+    )
+    if match is None:
+        return None
+    root = STEM(word)
+    if word.endswith(INFLECTIONS) and match[0].startswith(root) and word != root:
+        return None
+    return match[0]
+
+
+def slip(word: str, edits: int, rng: random.Random) -> str:
+    """word with `edits` random deletions, insertions, substitutions or neighbour swaps."""
+    for _ in range(edits):
+        kind, at = rng.randrange(4), rng.randrange(len(word))
+        if kind == 0 and len(word) > 1:
+            word = word[:at] + word[at + 1 :]
+        elif kind == 1:
+            word = word[:at] + rng.choice(LETTERS) + word[at:]
+        elif kind == 2:
+            word = word[:at] + rng.choice(LETTERS) + word[at + 1 :]
+        elif at < len(word) - 1:
+            word = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    return word
+
+
+@pytest.fixture(scope="module")
+def vocabulary(index) -> set[str]:
+    """The statement's words, and made-up words of every length up to 30 letters, many
+    sharing their beginnings, as real vocabularies do ("implement", "implementation")."""
+    rng = random.Random(11)
+    words = {w for p in index.paragraphs for w in index.analyzer.plain_words(p.text)}
+    stems = ["".join(rng.choice(LETTERS) for _ in range(rng.randint(3, 9))) for _ in range(400)]
+    endings = ["", "s", "ing", "ed", "ation", "ations", "ment", "ally", "isation", "abilities"]
+    for stem in stems:
+        for ending in rng.sample(endings, 4):
+            words.add(stem + ending)
+    for length in range(17, 31):
+        words |= {"".join(rng.choice(LETTERS) for _ in range(length)) for _ in range(5)}
+    return {w for w in words if w.isalpha()}
+
+
+@pytest.fixture(scope="module")
+def spelling(vocabulary) -> SpellingIndex:
+    return SpellingIndex(vocabulary, STEM)
+
+
+def test_corrections_equal_comparing_every_word(vocabulary, spelling):
+    rng = random.Random(3)
+    known = sorted(w for w in vocabulary if len(w) >= 5)
+    long_words = [w for w in known if len(w) >= 12]
+    typed = [slip(rng.choice(known), 1, rng) for _ in range(1500)]
+    # Long words allow two edits from 14 letters and three from 20.
+    typed += [slip(rng.choice(long_words), rng.randint(1, 4), rng) for _ in range(1500)]
+    typed = [w for w in dict.fromkeys(typed) if len(w) >= 5 and w not in vocabulary]
+    corrected = 0
+    for word in typed:
+        expected = compare_every_word(vocabulary, word)
+        assert spelling.nearest(word) == expected, word
+        corrected += expected is not None
+    # The sample exercises both outcomes, and corrections of several edits.
+    assert corrected > len(typed) // 3
+    assert corrected < len(typed)
+
+
+def test_a_typo_is_corrected_to_the_statement_word(spelling):
+    assert spelling.nearest("goverance") == "governance"
+    assert spelling.nearest("migartion") == "migration"
+
+
+def test_an_inflection_of_a_missing_word_is_no_typo():
+    spelling = SpellingIndex({"attendee", "attend"}, STEM)
+    # One edit from "attendee", but an inflection of "attend".
+    assert compare_every_word({"attendee", "attend"}, "attended") is None
+    assert spelling.nearest("attended") is None
+
+
+def test_equally_near_words_shorter_then_alphabetical_first():
+    words = {"abcdefgy", "abcdefg", "abcdefgz"}
+    assert SpellingIndex(words, STEM).nearest("abcdefgx") == "abcdefg"
+    words.discard("abcdefg")
+    assert SpellingIndex(words, STEM).nearest("abcdefgx") == "abcdefgy"
+
+
+def test_short_and_non_alphabetic_words_are_not_corrected(spelling):
+    # One edit in five or six letters is too much.
+    assert spelling.nearest("statx") is None
+    assert spelling.nearest("stat1stics") is None
+    assert SpellingIndex({"panels"}, STEM).nearest("panelz") is None
+
+
+def test_a_misspelt_word_meets_only_a_few_words(vocabulary, spelling):
+    # Compared with every word of a similar length, the deletion index leaves a handful.
+    rng = random.Random(5)
+    for word in rng.sample(sorted(w for w in vocabulary if 8 <= len(w) <= 16), 50):
+        typo = slip(word, 1, rng)
+        similar_length = [w for w in vocabulary if abs(len(w) - len(typo)) <= 2]
+        assert len(spelling.candidates(typo)) < len(similar_length) / 10
+
+
+def test_words_within_d_edits_share_a_deletion():
+    rng = random.Random(8)
+    for _ in range(300):
+        word = "".join(rng.choice("abcde") for _ in range(rng.randint(5, 12)))
+        edits = rng.randint(1, 2)
+        typo = slip(word, edits, rng)
+        if OSA.distance(word, typo) <= edits:
+            assert deletions(word, edits) & deletions(typo, edits)
+
+
+def test_empty_index():
+    spelling = SpellingIndex([], STEM)
+    assert len(spelling) == 0
+    assert spelling.nearest("anything") is None
+    assert "anything" not in spelling
