@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -53,11 +54,16 @@ TAIL_TARGET = 3.0
 
 
 def worker(script: str, *args: str) -> dict:
+    # This checkout's bot package, as `python -m bot` from it imports, not the installed one.
+    environ = os.environ | {
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    }
     done = subprocess.run(
         [sys.executable, str(BENCH / script), *args],
         stdout=subprocess.PIPE,
         text=True,
         check=True,
+        env=environ,
     )
     return json.loads(done.stdout)
 

@@ -43,13 +43,25 @@ RANK_BM25_MAX_PARAGRAPHS = 500
 # close to the final one, and everything that cannot beat it is skipped (see top_combined).
 CHAMPIONS_PER_TERM = 16
 
-# Pruning compares upper bounds built in float32 with exact float64 scores; a paragraph is
-# skipped only when its bound is below the k-th best by more than this share of the scores'
-# magnitude (float32 rounding is ~6e-8 of it; float64 summation far less).
+# Pruning compares bounds (gains summed in another order, maybe stored as float32) with exact
+# scores; a paragraph is skipped only when its bound is below the k-th best by more than this
+# share of the scores' magnitude, above what float32 rounding can make of them (~6e-8).
 BOUND_SLACK = 1e-6
+
+# Up to this many postings (~40,000 paragraphs of ~120 words), each posting's gain is stored
+# (4 bytes, 16 MB at most), which saves a query a dozen numpy calls; larger indexes compute
+# the gains of the postings a query reads.
+STORED_GAINS_MAX_POSTINGS = 4_000_000
+
+# The build computes per-term figures over slices of about this many postings.
+BUILD_SLICE = 1 << 20
 
 # Up to this many candidates, the best are sorted out in Python rather than with numpy calls.
 SORT_IN_PYTHON_MAX = 64
+
+# A fresh array up to this size comes from the heap (glibc's mmap threshold starts at 128 KiB):
+# below it, a query may allocate its sums (~12,000 paragraphs); above, it reuses a buffer.
+FRESH_ARRAY_MAX_BYTES = 96 * 1024
 
 # Resetting the buffer posting by posting is quicker than zeroing all of it below 1/8 of it.
 SPARSE_RESET_SHARE = 8
@@ -143,14 +155,6 @@ def contributions(
     return idf * q_freq * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
 
 
-def float32_above(values: FloatArray) -> npt.NDArray[np.float32]:
-    """The float32 nearest each value from above, so that sums of them bound sums of values."""
-    rounded = values.astype(np.float32)
-    below = rounded.astype(np.float64) < values
-    rounded[below] = np.nextafter(rounded[below], np.float32(np.inf))
-    return rounded
-
-
 class _Workspace:
     """Buffers one query reuses instead of allocating: the running bound of every paragraph
     (all zeros between queries), a mask as long, and the postings a query reads, grown to the
@@ -163,11 +167,13 @@ class _Workspace:
         self.mask = np.empty(paragraph_count, dtype=np.bool_)
         self.positions = np.empty(0, dtype=np.intp)
         self.gains = np.empty(0)
+        self.norms = np.empty(0)
 
     def reserve(self, postings: int) -> None:
         if self.positions.size < postings:
             self.positions = np.empty(postings, dtype=np.intp)
             self.gains = np.empty(postings)
+            self.norms = np.empty(postings)
 
 
 class InvertedIndexScorer:
@@ -175,11 +181,11 @@ class InvertedIndexScorer:
 
     Scores are the same floating-point numbers rank-bm25 produces: each term's contribution is
     rank-bm25's expression in its operation order, added to the running score in query order,
-    so ties and near-ties break the same way. A posting keeps the paragraph (int32), the term's
-    count there (uint8 unless some count reaches 256) and, for pruning only, an upper bound of
-    what the term adds to the paragraph beyond what it adds to one without it (float32): 9
-    bytes. All terms share flat arrays, so a term costs one dict entry, not Python objects;
-    the term lists passed in are not kept.
+    so ties and near-ties break the same way. A posting keeps the paragraph (int32) and the
+    term's count there (uint8 unless some count reaches 256): 5 bytes. Per term, the most it
+    adds to a paragraph beyond what it adds to one without it (its gain), and the paragraphs
+    where it gains the most (its champions), for pruning. All terms share flat arrays, so a
+    term costs one dict entry, not Python objects; the term lists passed in are not kept.
     """
 
     def __init__(
@@ -206,9 +212,13 @@ class InvertedIndexScorer:
         self.paragraph_count = n = len(lengths)
         doc_len = np.frombuffer(lengths, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
         self.average_length = int(doc_len.sum()) / n if n else 0.0
-        term_of, self._paragraphs, self._counts = _postings(occurrences, doc_len)
+        # Handed over in a list, so that _postings can free the occurrences (~30 MB at
+        # 100,000 paragraphs) before it allocates what it returns.
+        handed_over = [occurrences]
         del occurrences
-        document_frequency = np.bincount(term_of, minlength=len(self._term_ids))
+        self._paragraphs, self._counts, document_frequency = _postings(
+            handed_over, doc_len, len(self._term_ids)
+        )
         idf = bm25_idf(
             dict(zip(self._term_ids, document_frequency.tolist(), strict=True)), n, variant
         )
@@ -223,61 +233,90 @@ class InvertedIndexScorer:
         )
         self._bounds = np.zeros(len(self._term_ids) + 1, dtype=np.int64)
         np.cumsum(document_frequency, out=self._bounds[1:])
-        self._gain, self._max_gain = self._gains(term_of)
-        # Pruning needs gains that never lower a score; Okapi's floored idf can be negative.
-        self._prunable = bool(len(self._idf) == 0 or self._idf.min() >= 0)
-        self._champion_bounds, self._champions = self._champion_lists(champions_per_term)
+        # Each posting's gain, for a query to read rather than compute, up to a size.
+        self._gain: npt.NDArray[np.float32] | None = None
+        if self.posting_count <= STORED_GAINS_MAX_POSTINGS:
+            self._gain = np.empty(self.posting_count, dtype=np.float32)
+        self._max_gain, self._champion_bounds, self._champions = self._pruning_lists(
+            champions_per_term
+        )
         self._workspaces: list[_Workspace] = []
 
-    def _gains(self, term_of: IndexArray) -> tuple[npt.NDArray[np.float32], FloatArray]:
-        """Per posting, a float32 bound from above of contribution − absent contribution (at
-        least the smallest positive float32, so a touched paragraph's bound is never 0); per
-        term, the largest."""
-        gain = np.empty(len(self._paragraphs), dtype=np.float32)
-        # In slices: the float64 intermediates of all postings at once would be ~50 MB at
-        # 100,000 paragraphs.
-        step = 1 << 20
-        for start in range(0, len(gain), step):
-            terms = term_of[start : start + step]
-            exact = contributions(
-                self.variant,
-                self._idf[terms],
-                self._counts[start : start + step],
-                self._length_norm[self._paragraphs[start : start + step]],
-            )
-            gain[start : start + step] = float32_above(exact - self._absent[terms])
-        np.maximum(gain, np.finfo(np.float32).smallest_normal, out=gain)
-        starts = self._bounds[:-1]
-        max_gain = (
-            np.maximum.reduceat(gain, starts).astype(np.float64) if len(gain) else np.zeros(0)
-        )
-        return gain, max_gain
-
-    def _champion_lists(self, per_term: int) -> tuple[npt.NDArray[np.int64], IndexArray]:
-        """For each term in more than per_term paragraphs, the per_term paragraphs where it
-        gains the most, ascending; other terms' champions are all their paragraphs."""
+    def _posting_gains(self, start: int, end: int) -> FloatArray:
+        """What each term adds to each paragraph of postings start:end beyond what it adds to
+        a paragraph without it."""
         frequency = np.diff(self._bounds)
-        if per_term <= 0:
-            return np.zeros(len(frequency) + 1, dtype=np.int64), np.zeros(0, dtype=np.int32)
-        long_terms = np.flatnonzero(frequency > per_term)
-        champion_bounds = np.zeros(len(frequency) + 1, dtype=np.int64)
+        first = int(np.searchsorted(self._bounds, start, side="right")) - 1
+        last = int(np.searchsorted(self._bounds, end, side="left"))
+        lengths = np.minimum(self._bounds[first + 1 : last + 1], end) - np.maximum(
+            self._bounds[first:last], start
+        )
+        del frequency
+        terms = np.repeat(np.arange(first, last), lengths)
+        gains = contributions(
+            self.variant,
+            self._idf[terms],
+            self._counts[start:end],
+            self._length_norm[self._paragraphs[start:end]],
+        )
+        gains -= self._absent[terms]
+        return gains
+
+    def _pruning_lists(self, per_term: int) -> tuple[FloatArray, npt.NDArray[np.int64], IndexArray]:
+        """Per term, the largest gain; and for each term in more than per_term paragraphs the
+        per_term paragraphs where it gains the most, ascending (other terms' champions are all
+        their paragraphs), as bounds into one flat array."""
+        frequency = np.diff(self._bounds)
+        term_count = len(frequency)
+        max_gain = np.zeros(term_count)
+        long_terms = np.flatnonzero(frequency > per_term) if per_term > 0 else np.zeros(0, int)
+        champion_bounds = np.zeros(term_count + 1, dtype=np.int64)
         champion_bounds[long_terms + 1] = per_term
         np.cumsum(champion_bounds, out=champion_bounds)
         champions = np.empty(len(long_terms) * per_term, dtype=np.int32)
+        # Terms a slice at a time, so that the float64 gains of all postings (~50 MB at
+        # 100,000 paragraphs) never exist at once.
+        first = 0
+        while first < term_count:
+            last = int(np.searchsorted(self._bounds, self._bounds[first] + BUILD_SLICE, "right"))
+            last = min(max(last - 1, first + 1), term_count)
+            start, end = int(self._bounds[first]), int(self._bounds[last])
+            gains = self._posting_gains(start, end)
+            max_gain[first:last] = np.maximum.reduceat(gains, self._bounds[first:last] - start)
+            if self._gain is not None:
+                # float32's rounding (6e-8 of a gain) is far within BOUND_SLACK; a gain
+                # never rounds to 0, which would mark its paragraph as holding no term.
+                np.maximum(gains, SMALLEST_POSITIVE_FLOAT32, out=gains)
+                self._gain[start:end] = gains
+            terms = long_terms[(long_terms >= first) & (long_terms < last)]
+            self._choose_champions(terms, gains, start, per_term, champion_bounds, champions)
+            first = last
+        return max_gain, champion_bounds, champions
+
+    def _choose_champions(
+        self,
+        terms: npt.NDArray[np.integer],
+        gains: FloatArray,
+        offset: int,
+        per_term: int,
+        champion_bounds: npt.NDArray[np.int64],
+        champions: IndexArray,
+    ) -> None:
+        """Fill in the champions of terms, whose postings' gains start at offset."""
+        frequency = self._bounds[terms + 1] - self._bounds[terms]
         # Terms of equal frequency at once, as the rows of a matrix of their postings: a few
         # thousand numpy calls at 100,000 paragraphs rather than one per term.
-        by_frequency = long_terms[np.argsort(frequency[long_terms], kind="stable")]
-        sizes = frequency[by_frequency]
+        by_frequency = terms[np.argsort(frequency, kind="stable")]
+        sizes = np.sort(frequency, kind="stable")
         group_starts = np.flatnonzero(np.diff(sizes, prepend=-1))
         group_ends = [*group_starts[1:].tolist(), len(sizes)] if len(group_starts) else []
         for first, last in zip(group_starts.tolist(), group_ends, strict=True):
-            terms, size = by_frequency[first:last], int(sizes[first])
-            postings = self._bounds[terms][:, np.newaxis] + np.arange(size)
-            best = np.argpartition(self._gain[postings], size - per_term, axis=1)[:, -per_term:]
-            chosen = np.sort(np.take_along_axis(self._paragraphs[postings], best, axis=1), axis=1)
-            slots = champion_bounds[terms][:, np.newaxis] + np.arange(per_term)
-            champions[slots] = chosen
-        return champion_bounds, champions
+            group, size = by_frequency[first:last], int(sizes[first])
+            postings = self._bounds[group][:, np.newaxis] + np.arange(size)
+            best = np.argpartition(gains[postings - offset], size - per_term, axis=1)
+            chosen = np.take_along_axis(self._paragraphs[postings], best[:, -per_term:], axis=1)
+            slots = champion_bounds[group][:, np.newaxis] + np.arange(per_term)
+            champions[slots] = np.sort(chosen, axis=1)
 
     def idf(self, term: str) -> float:
         """The term's idf; 0 for a term in no paragraph, as rank-bm25's idf.get(q) or 0."""
@@ -325,25 +364,33 @@ class InvertedIndexScorer:
         if not (paragraphs.size and len(term_ids)):
             return total
         distinct = list(dict.fromkeys(term_ids))
-        q_freq = np.empty((len(distinct), paragraphs.size), dtype=self._counts.dtype)
-        for row, term_id in enumerate(distinct):
-            start, end = self._bounds[term_id], self._bounds[term_id + 1]
-            holders = self._paragraphs[start:end]
-            at = holders.searchsorted(paragraphs)
-            held = holders.take(at, mode="clip") == paragraphs
-            np.multiply(self._counts[start:end].take(at, mode="clip"), held, out=q_freq[row])
         # All terms at once, element by element the same expression as rank-bm25's.
         each = contributions(
             self.variant,
             self._idf[distinct][:, np.newaxis],
-            q_freq,
-            self._length_norm[paragraphs][np.newaxis, :],
+            self.counts_in(distinct, paragraphs),
+            self._length_norm.take(paragraphs)[np.newaxis, :],
         )
         rows = {term_id: row for row, term_id in enumerate(distinct)}
         # Added in query order, repeats included, as rank-bm25 adds them.
         for term_id in term_ids:
             total += each[rows[term_id]]
         return total
+
+    def counts_in(
+        self, term_ids: Sequence[int], paragraphs: IndexArray
+    ) -> npt.NDArray[np.unsignedinteger]:
+        """Each term's count (a row each) in each of paragraphs (int32, ascending), 0 where
+        absent, looked up in the term's sorted posting list."""
+        q_freq = np.empty((len(term_ids), paragraphs.size), dtype=self._counts.dtype)
+        for row, term_id in enumerate(term_ids):
+            start, end = self._bounds[term_id], self._bounds[term_id + 1]
+            holders = self._paragraphs[start:end]
+            # Same dtype as the postings, or numpy converts the whole list on every call.
+            at = holders.searchsorted(paragraphs)
+            held = holders.take(at, mode="clip") == paragraphs
+            np.multiply(self._counts[start:end].take(at, mode="clip"), held, out=q_freq[row])
+        return q_freq
 
     def absent_score(self, term_ids: Sequence[int]) -> float:
         """The score of a paragraph holding none of the terms (rank-bm25's additions, in order)."""
@@ -356,18 +403,25 @@ class InvertedIndexScorer:
         """The k best paragraphs, best first, ties by index (see top_combined)."""
         return top_combined([FieldQuery(self, terms)], k)
 
-    @property
-    def prunable(self) -> bool:
-        """Whether every gain is non-negative, as pruning needs (Okapi's idf can be negative)."""
-        return self._prunable
+    def prunable(self, term_ids: Iterable[int]) -> bool:
+        """Whether these terms can be pruned: every gain positive, which needs a positive idf
+        (Okapi's is 0 for a term in exactly half the paragraphs, and its floor can be
+        negative)."""
+        return all(self._idf[t] > 0 for t in term_ids)
 
     def postings(self, term_id: int) -> IndexArray:
         """The paragraphs holding the term, ascending."""
         return self._paragraphs[self._bounds[term_id] : self._bounds[term_id + 1]]
 
     def gains(self, term_id: int) -> npt.NDArray[np.float32]:
-        """Per paragraph holding the term, a bound of what it adds beyond the absent score."""
+        """What the term adds to each paragraph holding it beyond what it adds to any (only
+        stored for indexes of up to STORED_GAINS_MAX_POSTINGS)."""
+        assert self._gain is not None
         return self._gain[self._bounds[term_id] : self._bounds[term_id + 1]]
+
+    def counts(self, term_id: int) -> npt.NDArray[np.unsignedinteger]:
+        """The term's count in each paragraph holding it."""
+        return self._counts[self._bounds[term_id] : self._bounds[term_id + 1]]
 
     def max_gain(self, term_id: int) -> float:
         return float(self._max_gain[term_id])
@@ -392,31 +446,67 @@ class InvertedIndexScorer:
 
 
 def _postings(
-    occurrences: array, doc_len: npt.NDArray[np.int64]
-) -> tuple[IndexArray, IndexArray, npt.NDArray[np.unsignedinteger]]:
-    """(term, paragraph, count) of each distinct term of each paragraph, grouped by term and
-    ascending by paragraph within a term, from every occurrence's term id."""
-    n = len(doc_len)
-    if not len(occurrences):
-        empty = np.zeros(0, dtype=np.int32)
-        return empty, empty, np.zeros(0, dtype=np.uint8)
-    # One sortable integer per occurrence: its term, then its paragraph.
-    keys = np.frombuffer(occurrences, dtype=np.int32).astype(np.int64)
-    keys *= n
-    keys += np.repeat(np.arange(n, dtype=np.int64), doc_len)
-    keys.sort()
-    first = np.empty(len(keys), dtype=np.bool_)
-    first[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    del first
-    counts = np.diff(starts, append=len(keys))
-    distinct = keys[starts]
-    del keys, starts
-    count_type = np.min_scalar_type(int(counts.max()))
-    term_of = (distinct // n).astype(np.int32)
-    paragraphs = (distinct % n).astype(np.int32)
-    return term_of, paragraphs, counts.astype(count_type)
+    handed_over: list[array], doc_len: npt.NDArray[np.int64], term_count: int
+) -> tuple[IndexArray, npt.NDArray[np.unsignedinteger], npt.NDArray[np.int64]]:
+    """The paragraph and count of each distinct term of each paragraph, grouped by term and
+    ascending by paragraph within a term, and each term's document frequency, from every
+    occurrence's term id (paragraphs one after another), the only item of handed_over, which
+    is emptied so that they are freed as soon as they are counted.
+
+    Each (term, paragraph, count) is one int64, (term·n + paragraph)·c + count, so that one
+    in-place sort groups them; the occurrences are counted a slice of paragraphs at a time.
+    At 100,000 paragraphs that peaks near 8 bytes an occurrence, where sorting the occurrences
+    with their paragraphs and keeping run starts and counts took 30.
+    """
+    occurrences = handed_over.pop()
+    n, total = len(doc_len), len(occurrences)
+    if not total:
+        return (
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.uint8),
+            np.zeros(term_count, dtype=np.int64),
+        )
+    terms = np.frombuffer(occurrences, dtype=np.int32)
+    # No count exceeds its paragraph's length.
+    count_limit = int(doc_len.max()) + 1
+    if term_count * n * count_limit >= 1 << 62:
+        raise ValueError("corpus too large to index: its postings do not fit in 64 bits")
+    # Only the entries written are ever touched, so the unused tail costs no memory.
+    packed = np.empty(total, dtype=np.int64)
+    filled = 0
+    largest_count = 0
+    ends = np.cumsum(doc_len)
+    first = 0
+    while first < n:
+        last = int(np.searchsorted(ends, ends[first] + BUILD_SLICE, side="left"))
+        last = min(max(last, first + 1), n)
+        start, end = int(ends[first] - doc_len[first]), int(ends[last - 1])
+        keys = terms[start:end].astype(np.int64)
+        keys *= n
+        keys += np.repeat(np.arange(first, last, dtype=np.int64), doc_len[first:last])
+        keys.sort()
+        run_starts = np.flatnonzero(np.diff(keys, prepend=-1))
+        counts = np.diff(run_starts, append=keys.size)
+        distinct = keys[run_starts]
+        distinct *= count_limit
+        distinct += counts
+        packed[filled : filled + distinct.size] = distinct
+        filled += distinct.size
+        largest_count = max(largest_count, int(counts.max(initial=0)))
+        first = last
+    del terms, occurrences
+    packed = packed[:filled]
+    packed.sort()
+    paragraphs = np.empty(filled, dtype=np.int32)
+    counts_out = np.empty(filled, dtype=np.min_scalar_type(largest_count))
+    document_frequency = np.zeros(term_count, dtype=np.int64)
+    for start in range(0, filled, BUILD_SLICE):
+        chunk = packed[start : start + BUILD_SLICE]
+        counts_out[start : start + chunk.size] = chunk % count_limit
+        pairs = chunk // count_limit
+        paragraphs[start : start + chunk.size] = pairs % n
+        document_frequency += np.bincount(pairs // n, minlength=term_count)
+    return paragraphs, counts_out, document_frequency
 
 
 @dataclass(frozen=True)
@@ -445,17 +535,6 @@ class _Unit:
     @property
     def postings(self) -> IndexArray:
         return self.index.postings(self.term_id)
-
-    def gains_of(self, paragraphs: IndexArray) -> FloatArray:
-        """The unit's weighted gain bound in each of paragraphs (ascending), 0 where absent."""
-        holders = self.postings
-        at = holders.searchsorted(paragraphs)
-        held = holders.take(at, mode="clip") == paragraphs
-        gains = self.index.gains(self.term_id).take(at, mode="clip").astype(np.float64)
-        gains *= held
-        if self.multiplier != 1.0:
-            gains *= self.multiplier
-        return gains
 
 
 def top_combined(fields: Sequence[FieldQuery], k: int) -> list[tuple[int, float]]:
@@ -486,24 +565,21 @@ def top_combined(fields: Sequence[FieldQuery], k: int) -> list[tuple[int, float]
     for field in fields:
         if not (math.isfinite(field.weight) and field.weight >= 0):
             raise ValueError(f"field weights must be finite and non-negative, not {field.weight}")
-    indexes = [f.scorer for f in fields if isinstance(f.scorer, InvertedIndexScorer)]
+    indexed = [
+        (f.scorer, f.scorer.known_ids(f.terms), f.weight)
+        for f in fields
+        if isinstance(f.scorer, InvertedIndexScorer)
+    ]
     if (
         paragraph_count <= SELECT_AMONG_ALL_MAX
-        or len(indexes) != len(fields)
-        or not all(index.prunable for index in indexes)
+        or len(indexed) != len(fields)
+        or not all(index.prunable(ids) for index, ids, _ in indexed)
     ):
         total = np.zeros(paragraph_count)
         for field in fields:
             total += field.weight * field.scorer.scores(field.terms)
         return best_scores(total, k)
-    return _BoundedQuery(
-        [
-            (index, index.known_ids(f.terms), f.weight)
-            for index, f in zip(indexes, fields, strict=True)
-        ],
-        paragraph_count,
-        k,
-    ).top()
+    return _BoundedQuery(indexed, paragraph_count, k).top()
 
 
 class _BoundedQuery:
@@ -557,13 +633,16 @@ class _BoundedQuery:
         cut = threshold - self.absent - self.slack - sum(u.bound for u in left_out)
         candidates, bounds = self._gather(read, cut)
         bounds += self.absent
-        # Largest first, so that the candidates still able to reach θ shrink soonest.
-        remaining = sum(u.bound for u in left_out)
-        for unit in reversed(left_out):
-            bounds += unit.gains_of(candidates)
-            remaining -= unit.bound
-            keep = bounds + remaining >= threshold - self.slack
+        if left_out:
+            # Gains only add up: the k-th best of these partial sums is a score the k-th best
+            # reaches too, often a higher one, which rules out more candidates.
+            if bounds.size >= self.k:
+                kth = np.partition(bounds, bounds.size - self.k)[bounds.size - self.k]
+                threshold = max(threshold, float(kth) - self.slack)
+            keep = bounds + sum(u.bound for u in left_out) >= threshold - self.slack
             candidates, bounds = candidates[keep], bounds[keep]
+            # Now the left-out units' gains, looked up for those candidates only.
+            bounds += self._gains(left_out, candidates)
         # Exact scores are within the slack of the bounds: only those near the k-th can win.
         if bounds.size >= self.k:
             kth = np.partition(bounds, bounds.size - self.k)[bounds.size - self.k]
@@ -577,23 +656,39 @@ class _BoundedQuery:
         return _best_of(finalists, self.exact(finalists), self.k)
 
     def _threshold(self) -> float:
-        """A score the k-th best reaches: the k-th best lower bound among the units' champions
+        """A score the k-th best reaches: the k-th best exact score among the units' champions
         and, when at least that many paragraphs hold no term at all, the score of those."""
         champions = np.unique(np.concatenate([u.index.champions(u.term_id) for u in self.units]))
-        bounds = np.full(champions.size, self.absent)
-        for unit in self.units:
-            bounds += unit.gains_of(champions)
         holders = sum(u.postings.size for u in self.units)
         lacking = min(self.k, max(self.paragraph_count - holders, 0))
-        known = np.concatenate((bounds - self.slack, np.full(lacking, self.absent)))
+        known = np.concatenate((self.exact(champions), np.full(lacking, self.absent)))
         if known.size < self.k:
             return -math.inf
         return float(np.partition(known, known.size - self.k)[known.size - self.k])
 
+    def _gains(self, units: list[_Unit], paragraphs: IndexArray) -> FloatArray:
+        """The sum of the units' weighted gains in each of paragraphs (int32, ascending)."""
+        total = np.zeros(paragraphs.size)
+        by_index: dict[int, list[_Unit]] = {}
+        for unit in units:
+            by_index.setdefault(id(unit.index), []).append(unit)
+        for group in by_index.values():
+            index, term_ids = group[0].index, [u.term_id for u in group]
+            each = contributions(
+                index.variant,
+                index._idf[term_ids][:, np.newaxis],
+                index.counts_in(term_ids, paragraphs),
+                index._length_norm.take(paragraphs)[np.newaxis, :],
+            )
+            # A count of 0 gives the absent contribution itself: a gain of exactly 0.
+            each -= index._absent[term_ids][:, np.newaxis]
+            total += np.array([u.multiplier for u in group]) @ each
+        return total
+
     def _gather(self, units: list[_Unit], cut: float) -> tuple[IndexArray, FloatArray]:
-        """The paragraphs holding a unit whose summed gain bounds reach cut (all of them when
-        cut ≤ 0), ascending, with those sums: the bounds are added up in the workspace's
-        buffer, which is all zeros again afterwards."""
+        """The paragraphs holding a unit whose summed gains reach cut (all of them when
+        cut ≤ 0), ascending, with those sums: the gains are computed into the workspace and
+        added up in its buffer, which is all zeros again afterwards."""
         owner = units[0].index
         sizes = [u.postings.size for u in units]
         read = sum(sizes)
@@ -602,17 +697,36 @@ class _BoundedQuery:
         # numpy's own index type: indexing with int32 would convert into a fresh array.
         positions = workspace.positions[:read]
         gains = workspace.gains[:read]
+        norms = workspace.norms[:read]
         try:
             np.concatenate([u.postings for u in units], out=positions, casting="safe")
-            np.concatenate([u.index.gains(u.term_id) for u in units], out=gains, casting="safe")
+            if all(u.index._gain is not None for u in units):
+                np.concatenate([u.index.gains(u.term_id) for u in units], out=gains)
+                factors = [u.multiplier for u in units]
+            else:
+                np.concatenate([u.index.counts(u.term_id) for u in units], out=gains)
+                start = 0
+                for unit, size in zip(units, sizes, strict=True):
+                    unit.index._length_norm.take(
+                        positions[start : start + size], out=norms[start : start + size]
+                    )
+                    start += size
+                _gains_in_place(owner.variant, gains, norms)
+                factors = [u.multiplier * u.index._idf[u.term_id] for u in units]
             start = 0
-            for unit, size in zip(units, sizes, strict=True):
-                if unit.multiplier != 1.0:
-                    gains[start : start + size] *= unit.multiplier
+            for factor, size in zip(factors, sizes, strict=True):
+                if factor != 1.0:
+                    gains[start : start + size] *= factor
                 start += size
+            # Every gain is positive, so a paragraph holding a unit has a positive sum.
+            floor = max(cut, SMALLEST_POSITIVE)
+            if bound.nbytes <= FRESH_ARRAY_MAX_BYTES:
+                # Small enough to come from the heap: bincount sums three times faster.
+                sums = np.bincount(positions, weights=gains, minlength=bound.size)
+                candidates = (sums >= floor).nonzero()[0]
+                return candidates.astype(np.int32), sums.take(candidates)
             np.add.at(bound, positions, gains)
-            # Every gain is at least float32's smallest normal: a touched bound is above half.
-            np.greater_equal(bound, max(cut, float(TOUCHED) / 2), out=workspace.mask)
+            np.greater_equal(bound, floor, out=workspace.mask)
             candidates = workspace.mask.nonzero()[0]
             sums = bound.take(candidates)
         except BaseException:
@@ -628,7 +742,26 @@ class _BoundedQuery:
         return candidates.astype(np.int32), sums
 
 
-TOUCHED = np.finfo(np.float32).smallest_normal
+SMALLEST_POSITIVE = float(np.nextafter(0.0, 1.0))
+SMALLEST_POSITIVE_FLOAT32 = float(np.finfo(np.float32).smallest_subnormal)
+
+
+def _gains_in_place(variant: Variant, q_freq: FloatArray, norm: FloatArray) -> None:
+    """q_freq becomes each posting's gain divided by its term's idf, without temporaries:
+    q·(k1+1)/(norm+q) for Okapi and BM25+ (BM25+'s δ is what a paragraph without the term
+    gets too), and BM25L's q·(k1+1)·(ctd+δ)/(k1+ctd+δ) with ctd = q/norm. norm is overwritten.
+    """
+    k1, delta = K1, DELTA[variant]
+    if variant == "l":
+        np.divide(q_freq, norm, out=norm)
+        np.multiply(q_freq, k1 + 1, out=q_freq)
+        np.add(norm, delta, out=norm)
+        np.multiply(q_freq, norm, out=q_freq)
+        np.add(norm, k1, out=norm)
+    else:
+        np.add(norm, q_freq, out=norm)
+        np.multiply(q_freq, k1 + 1, out=q_freq)
+    np.divide(q_freq, norm, out=q_freq)
 
 
 def _first_missing(present: IndexArray, below: int, count: int) -> IndexArray:

@@ -210,17 +210,32 @@ def test_best_scores_breaks_ties_by_index():
     ]
 
 
-@pytest.fixture(params=["as configured", "pruning every query"])
-def pruning(request, monkeypatch):
-    """Queries of the small test corpus mostly read every posting; the second run makes each
-    one take the MaxScore path (a threshold from the champions, postings left unread)."""
-    if request.param == "pruning every query":
-        monkeypatch.setattr(ranking, "PRUNE_MIN_POSTINGS", 0)
+QUERY_PATHS = {
+    # A corpus this small stores each posting's gain, sums in a fresh array, and reads every
+    # posting of most queries.
+    "as configured": {},
+    # MaxScore: a threshold from the champions, then postings left unread.
+    "pruning every query": {"PRUNE_MIN_POSTINGS": 0},
+    # As at 100,000 paragraphs: gains computed from the counts, sums in the reused buffer.
+    "pruning, gains computed, buffer reused": {
+        "PRUNE_MIN_POSTINGS": 0,
+        "STORED_GAINS_MAX_POSTINGS": 0,
+        "FRESH_ARRAY_MAX_BYTES": 0,
+    },
+}
+
+
+@pytest.fixture(params=list(QUERY_PATHS))
+def query_path(request, monkeypatch):
+    """Each way a query can go on a large corpus, on the small test corpus (scorers must be
+    built after this fixture)."""
+    for name, value in QUERY_PATHS[request.param].items():
+        monkeypatch.setattr(ranking, name, value)
     return request.param
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_top_matches_rank_bm25_with_and_without_pruning(variant, zipf_paragraphs, pruning):
+def test_top_matches_rank_bm25_on_every_query_path(variant, zipf_paragraphs, query_path):
     reference = RankBM25Scorer(zipf_paragraphs, variant)
     scorer = InvertedIndexScorer(zipf_paragraphs, variant)
     rng = np.random.default_rng(17)
@@ -248,7 +263,7 @@ def test_pruning_leaves_postings_unread(zipf_paragraphs, monkeypatch):
     assert_same_top(scorer.top(terms, 5), RankBM25Scorer(zipf_paragraphs, "plus").top(terms, 5))
 
 
-def test_the_reused_buffer_is_clean_after_every_query(zipf_paragraphs, pruning):
+def test_the_reused_buffer_is_clean_after_every_query(zipf_paragraphs, query_path):
     scorer = InvertedIndexScorer(zipf_paragraphs, "plus")
     for terms in zipf_queries(zipf_paragraphs):
         scorer.top(terms, 6)
@@ -286,7 +301,7 @@ def example_questions(zipf_paragraphs) -> list[list[str]]:
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_two_fields_combine_as_the_weighted_sum_of_rank_bm25(
-    variant, zipf_paragraphs, example_questions, pruning
+    variant, zipf_paragraphs, example_questions, query_path
 ):
     text, examples = (
         InvertedIndexScorer(zipf_paragraphs, variant),
