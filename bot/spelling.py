@@ -12,7 +12,8 @@ by deleting at most d letters from each (SymSpell's observation), so every known
 indexed under its deletions: a misspelt word's own deletions find the few words close enough
 to be worth comparing, in microseconds whatever the library's size. The index keeps one
 64-bit hash and one word number per deletion in two numpy arrays (12 bytes each, no Python
-object); a hash collision only adds a word to compare, never loses one.
+object), computed for all words of a length at once; a hash collision only adds a word to
+compare, never loses one.
 
 One edit in seven letters allows two edits in fourteen and three in twenty, and a word has
 ~C(n, d) deletions of d letters. Words that need two deletions or more are indexed by the
@@ -27,10 +28,10 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from array import array
 from collections.abc import Callable, Iterable
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -41,6 +42,8 @@ INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 ROUNDING = 1e-9
 # Words needing more deletions than one are indexed by the deletions of this many first letters.
 PREFIX = 8
+# FNV-1's 64-bit prime: multiplying by it spreads every letter over the whole hash.
+HASH_MULTIPLIER = 0x100000001B3
 
 
 def length_window(length: int) -> range:
@@ -74,22 +77,61 @@ def _searches(length: int) -> tuple[int, int]:
     return whole, prefix
 
 
-def _query_variants(word: str) -> set[str]:
+def _query_hashes(word: str) -> npt.NDArray[np.uint64]:
+    """The hashes of the typed word's deletions that meet every indexed candidate."""
     whole, prefix = _searches(len(word))
-    variants = deletions(word, whole) if whole else set()
+    codes = code_points([word], len(word))
+    hashes = [np.zeros(0, dtype=np.uint64)]
+    if whole:
+        hashes.append(deletion_hashes(codes, whole).ravel())
     if prefix:
-        variants |= deletions(word[:PREFIX], prefix)
-    return variants
+        hashes.append(deletion_hashes(codes[:, :PREFIX], prefix).ravel())
+    return np.unique(np.concatenate(hashes))
 
 
-def deletions(word: str, edits: int) -> set[str]:
-    """The word and every string made by deleting at most `edits` of its letters."""
-    found = {word}
-    layer = {word}
-    for _ in range(edits):
-        layer = {w[:i] + w[i + 1 :] for w in layer for i in range(len(w))}
-        found |= layer
-    return found
+def code_points(words: list[str], width: int) -> npt.NDArray[np.uint32]:
+    """Words of `width` characters as a matrix of their code points, a row each."""
+    if not words:
+        return np.zeros((0, width), dtype=np.uint32)
+    return np.array(words, dtype=f"<U{width}").view(np.uint32).reshape(len(words), width)
+
+
+@functools.cache
+def _kept_columns(width: int, deleted: int) -> npt.NDArray[np.intp]:
+    """For each way of deleting `deleted` of `width` letters, the positions kept, a row each."""
+    kept = [
+        [i for i in range(width) if i not in gone]
+        for gone in itertools.combinations(range(width), deleted)
+    ]
+    return np.array(kept, dtype=np.intp).reshape(len(kept), width - deleted)
+
+
+def deletion_hashes(codes: npt.NDArray[np.uint32], edits: int) -> npt.NDArray[np.uint64]:
+    """For each row of code points, the hashes of every deletion of at most `edits` letters
+    (the row itself included), a row of hashes each.
+
+    The hash of a string t of n code points is n·Mⁿ + Σ t[j]·M^(n-1-j) modulo 2⁶⁴ (a
+    polynomial seeded with the length; M is FNV-1's 64-bit prime), one integer matrix product
+    for all deletions of a size: the same in every process, unlike Python's hash() of a str,
+    so the index can be stored."""
+    rows, width = codes.shape
+    hashes = [np.zeros((rows, 0), dtype=np.uint64)]
+    for deleted in range(min(edits, width) + 1):
+        kept = width - deleted
+        variants = codes[:, _kept_columns(width, deleted)].astype(np.uint64)
+        # uint64 arithmetic wraps: the product is taken modulo 2⁶⁴.
+        hash_ = variants @ _powers(kept) if kept else np.zeros(variants.shape[:2], np.uint64)
+        hash_ += np.uint64(kept * HASH_MULTIPLIER**kept % 2**64)
+        hashes.append(hash_)
+    return np.concatenate(hashes, axis=1)
+
+
+@functools.cache
+def _powers(length: int) -> npt.NDArray[np.uint64]:
+    """M^(length-1), …, M, 1 modulo 2⁶⁴."""
+    return np.array(
+        [HASH_MULTIPLIER ** (length - 1 - j) % 2**64 for j in range(length)], dtype=np.uint64
+    )
 
 
 class SpellingIndex:
@@ -106,23 +148,25 @@ class SpellingIndex:
         self._words = sorted({w for w in words if w.isalpha()}, key=lambda w: (len(w), w))
         self._known = frozenset(self._words)
         self._lengths = np.array([len(w) for w in self._words], dtype=np.int32)
-        # Typed arrays while building: a list of a million int objects would take 40 MB.
-        hashes = array("q")
-        numbers = array("i")
-        for number, word in enumerate(self._words):
-            edits = _edits_to_index(len(word))
+        keys: list[npt.NDArray[np.uint64]] = []
+        numbers: list[npt.NDArray[np.int32]] = []
+        # Words of one length at a time, all their deletions at once.
+        starts = np.flatnonzero(np.diff(self._lengths, prepend=-1)).tolist()
+        ends = [*starts[1:], len(self._words)] if starts else []
+        for first, last in zip(starts, ends, strict=True):
+            length = len(self._words[first])
+            edits = _edits_to_index(length)
             if edits == 0:
                 # Only the word itself could match: it is known, not corrected.
                 continue
-            variants = deletions(word if edits == 1 else word[:PREFIX], edits)
-            hashes.extend(map(hash, variants))
-            numbers.extend(itertools.repeat(number, len(variants)))
-        keys = np.frombuffer(hashes, dtype=np.int64) if hashes else np.zeros(0, dtype=np.int64)
-        order = np.argsort(keys, kind="stable")
-        self._keys = keys[order]
-        self._numbers = (
-            np.frombuffer(numbers, dtype=np.int32)[order] if numbers else np.zeros(0, np.int32)
-        )
+            codes = code_points(self._words[first:last], length)
+            hashes = deletion_hashes(codes if edits == 1 else codes[:, :PREFIX], edits)
+            keys.append(hashes.ravel())
+            numbers.append(np.repeat(np.arange(first, last, dtype=np.int32), hashes.shape[1]))
+        all_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint64)
+        order = np.argsort(all_keys, kind="stable")
+        self._keys = all_keys[order]
+        self._numbers = np.concatenate(numbers)[order] if numbers else np.zeros(0, np.int32)
 
     def __contains__(self, word: object) -> bool:
         return word in self._known
@@ -138,9 +182,9 @@ class SpellingIndex:
     def candidates(self, word: str) -> list[str]:
         """Known words within the length window that may be near enough, in tie order."""
         window = length_window(len(word))
-        hashes = np.sort(np.fromiter(map(hash, _query_variants(word)), dtype=np.int64))
-        starts = np.searchsorted(self._keys, hashes, side="left")
-        sizes = np.searchsorted(self._keys, hashes, side="right") - starts
+        hashes = _query_hashes(word)
+        starts = self._keys.searchsorted(hashes, side="left")
+        sizes = self._keys.searchsorted(hashes, side="right") - starts
         # Every entry of every matching range: position i of range r is starts[r] + i.
         offsets = np.cumsum(sizes) - sizes
         entries = np.arange(int(sizes.sum())) + np.repeat(starts - offsets, sizes)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import random
+import subprocess
+import sys
 
 import pytest
 import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.spelling import INFLECTIONS, MIN_SIMILARITY, SpellingIndex, deletions
+from bot.spelling import (
+    INFLECTIONS,
+    MIN_SIMILARITY,
+    SpellingIndex,
+    code_points,
+    deletion_hashes,
+)
 
 STEM = Stemmer.Stemmer("english").stemWord
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -132,7 +141,43 @@ def test_words_within_d_edits_share_a_deletion():
         edits = rng.randint(1, 2)
         typo = slip(word, edits, rng)
         if OSA.distance(word, typo) <= edits:
-            assert deletions(word, edits) & deletions(typo, edits)
+            ours = deletion_hashes(code_points([word], len(word)), edits)
+            theirs = deletion_hashes(code_points([typo], len(typo)), edits)
+            assert set(ours.ravel().tolist()) & set(theirs.ravel().tolist())
+
+
+def polynomial_hash(text: str) -> int:
+    value = len(text)
+    for character in text:
+        value = (value * 0x100000001B3 + ord(character)) % 2**64
+    return value
+
+
+def test_deletion_hashes_are_the_polynomial_of_each_deletion():
+    word = "migratión"
+    hashes = deletion_hashes(code_points([word], len(word)), 1).ravel().tolist()
+    variants = [word] + [word[:i] + word[i + 1 :] for i in range(len(word))]
+    assert hashes == [polynomial_hash(v) for v in variants]
+
+
+def test_the_index_is_the_same_in_every_process():
+    # A stored index must find what a fresh one finds; Python's str hash differs per process.
+    script = (
+        "from bot.spelling import SpellingIndex; import hashlib; "
+        "i = SpellingIndex(['migration', 'governance', 'international'], str); "
+        "print(hashlib.sha256(i._keys.tobytes() + i._numbers.tobytes()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env=os.environ | {"PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
 
 
 def test_empty_index():
