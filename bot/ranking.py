@@ -710,8 +710,21 @@ class _BoundedQuery:
                     unit.index._length_norm.take(
                         positions[start : start + size], out=norms[start : start + size]
                     )
+                    if unit.index.variant != owner.variant:
+                        end = start + size
+                        _gains_in_place(unit.index.variant, gains[start:end], norms[start:end])
                     start += size
-                _gains_in_place(owner.variant, gains, norms)
+                # One pass for the units of the first field's variant (usually all of them).
+                same = [u.index.variant == owner.variant for u in units]
+                if all(same):
+                    _gains_in_place(owner.variant, gains, norms)
+                else:
+                    start = 0
+                    for size, alike in zip(sizes, same, strict=True):
+                        if alike:
+                            end = start + size
+                            _gains_in_place(owner.variant, gains[start:end], norms[start:end])
+                        start += size
                 factors = [u.multiplier * u.index._idf[u.term_id] for u in units]
             start = 0
             for factor, size in zip(factors, sizes, strict=True):

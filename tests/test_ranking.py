@@ -338,6 +338,19 @@ def test_two_fields_combine_as_the_weighted_sum_of_rank_bm25(
         assert_same_top(mixed, reference_top(expected, 5))
 
 
+def test_fields_of_different_variants_combine(zipf_paragraphs, example_questions, query_path):
+    text, examples = (
+        InvertedIndexScorer(zipf_paragraphs, "plus"),
+        InvertedIndexScorer(example_questions, "l"),
+    )
+    text_reference = RankBM25Scorer(zipf_paragraphs, "plus")
+    example_reference = RankBM25Scorer(example_questions, "l")
+    for terms in zipf_queries(zipf_paragraphs):
+        expected = 0.6 * text_reference.scores(terms) + 0.4 * example_reference.scores(terms)
+        got = top_combined([FieldQuery(text, terms, 0.6), FieldQuery(examples, terms, 0.4)], 7)
+        assert_same_top(got, reference_top(expected, 7))
+
+
 def test_a_field_of_weight_one_alone_is_the_field(scorers, zipf_paragraphs):
     _, reference, scorer, _ = scorers
     for terms in zipf_queries(zipf_paragraphs):
