@@ -40,10 +40,14 @@ MIN_LENGTH = 5
 INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 # Below the similarity bound by float rounding still counts: the index may only over-collect.
 ROUNDING = 1e-9
+# Up to this many words of the lengths a typed word can be corrected to (a statement's), they
+# are all compared, as rapidfuzz does that quicker (~0.1 µs a word) than the index's lookup.
+SCAN_MAX_WORDS = 400
 # Words needing more deletions than one are indexed by the deletions of this many first letters.
 PREFIX = 8
 # FNV-1's 64-bit prime: multiplying by it spreads every letter over the whole hash.
 HASH_MULTIPLIER = 0x100000001B3
+HASH_MASK = (1 << 64) - 1
 
 
 def length_window(length: int) -> range:
@@ -77,16 +81,62 @@ def _searches(length: int) -> tuple[int, int]:
     return whole, prefix
 
 
-def _query_hashes(word: str) -> npt.NDArray[np.uint64]:
+def _query_hashes(word: str) -> set[int]:
     """The hashes of the typed word's deletions that meet every indexed candidate."""
     whole, prefix = _searches(len(word))
-    codes = code_points([word], len(word))
-    hashes = [np.zeros(0, dtype=np.uint64)]
-    if whole:
-        hashes.append(deletion_hashes(codes, whole).ravel())
+    hashes = python_deletion_hashes(word, whole) if whole else set()
     if prefix:
-        hashes.append(deletion_hashes(codes[:, :PREFIX], prefix).ravel())
-    return np.unique(np.concatenate(hashes))
+        hashes |= python_deletion_hashes(word[:PREFIX], prefix)
+    return hashes
+
+
+def python_deletion_hashes(word: str, edits: int) -> set[int]:
+    """deletion_hashes of one word, in plain Python: for a single word, a few dozen numpy
+    calls on one-row arrays would cost ten times more.
+
+    With P(i) the polynomial of word[:i] and Δ(i) = P(i) − P(i+1), deleting the positions
+    i₁ < … < i_d of n letters leaves the polynomial P(n) + Σ_r Δ(i_r)·M^(n−1−i_r−(d−r)): the
+    letters before a deleted one move one place up. So a deletion costs d additions."""
+    codes = [ord(character) for character in word]
+    length = len(codes)
+    power = _python_powers(length + 1)
+    prefix = [0] * (length + 1)
+    for i, code in enumerate(codes):
+        prefix[i + 1] = (prefix[i] * HASH_MULTIPLIER + code) & HASH_MASK
+    whole = prefix[length]
+    most = min(edits, length)
+    # shifted[s][i]: Δ(i)·M^(n−1−i−s), for a position with s deleted ones after it.
+    shifted = [
+        [(prefix[i] - prefix[i + 1]) * power[length - 1 - i - s] for i in range(length - s)]
+        for s in range(most)
+    ]
+    hashes = {(length * power[length] + whole) & HASH_MASK}
+    for deleted in range(1, most + 1):
+        start = (length - deleted) * power[length - deleted] + whole
+        # One and two deletions, nearly every case, as comprehensions; more, generically.
+        if deleted == 1:
+            hashes.update([(start + value) & HASH_MASK for value in shifted[0]])
+        elif deleted == 2:
+            first, second = shifted[1], shifted[0]
+            hashes.update(
+                [
+                    (start + first[i] + second[j]) & HASH_MASK
+                    for i in range(length - 1)
+                    for j in range(i + 1, length)
+                ]
+            )
+        else:
+            for gone in itertools.combinations(range(length), deleted):
+                value = start
+                for rank, position in enumerate(gone):
+                    value += shifted[deleted - 1 - rank][position]
+                hashes.add(value & HASH_MASK)
+    return hashes
+
+
+@functools.cache
+def _python_powers(count: int) -> tuple[int, ...]:
+    return tuple(HASH_MULTIPLIER**k & HASH_MASK for k in range(count))
 
 
 def code_points(words: list[str], width: int) -> npt.NDArray[np.uint32]:
@@ -147,11 +197,14 @@ class SpellingIndex:
         # the alphabetically first, wins, as when every word of a length was compared in order.
         self._words = sorted({w for w in words if w.isalpha()}, key=lambda w: (len(w), w))
         self._known = frozenset(self._words)
-        self._lengths = np.array([len(w) for w in self._words], dtype=np.int32)
+        lengths = np.array([len(w) for w in self._words], dtype=np.int32)
+        self._longest = int(lengths[-1]) if lengths.size else 0
+        # The number of the first word of each length (and of every longer one).
+        self._first_of_length = np.searchsorted(lengths, np.arange(self._longest + 2))
         keys: list[npt.NDArray[np.uint64]] = []
         numbers: list[npt.NDArray[np.int32]] = []
         # Words of one length at a time, all their deletions at once.
-        starts = np.flatnonzero(np.diff(self._lengths, prepend=-1)).tolist()
+        starts = np.flatnonzero(np.diff(lengths, prepend=-1)).tolist()
         ends = [*starts[1:], len(self._words)] if starts else []
         for first, last in zip(starts, ends, strict=True):
             length = len(self._words[first])
@@ -182,16 +235,22 @@ class SpellingIndex:
     def candidates(self, word: str) -> list[str]:
         """Known words within the length window that may be near enough, in tie order."""
         window = length_window(len(word))
-        hashes = _query_hashes(word)
-        starts = self._keys.searchsorted(hashes, side="left")
-        sizes = self._keys.searchsorted(hashes, side="right") - starts
-        # Every entry of every matching range: position i of range r is starts[r] + i.
-        offsets = np.cumsum(sizes) - sizes
-        entries = np.arange(int(sizes.sum())) + np.repeat(starts - offsets, sizes)
-        numbers = np.unique(self._numbers[entries])
-        lengths = self._lengths[numbers]
-        within = numbers[(lengths >= window.start) & (lengths < window.stop)]
-        return [self._words[n] for n in within.tolist()]
+        # Words are numbered by length: those of the window are one stretch of numbers.
+        first = int(self._first_of_length[min(window.start, self._longest + 1)])
+        last = int(self._first_of_length[min(window.stop, self._longest + 1)])
+        if last - first <= SCAN_MAX_WORDS:
+            # A small library: comparing them all is quicker than hashing the deletions.
+            return self._words[first:last]
+        found = _query_hashes(word)
+        hashes = np.fromiter(found, dtype=np.uint64, count=len(found))
+        starts = self._keys.searchsorted(hashes, side="left").tolist()
+        ends = self._keys.searchsorted(hashes, side="right").tolist()
+        numbers: set[int] = set()
+        for start, end in zip(starts, ends, strict=True):
+            # Most deletions match nothing; numpy per range would cost more than this loop.
+            if end > start:
+                numbers.update(self._numbers[start:end].tolist())
+        return [self._words[n] for n in sorted(numbers) if first <= n < last]
 
     def nearest(self, word: str) -> str | None:
         """The known word nearest to word within the bound, or None; word should be unknown,

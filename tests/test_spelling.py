@@ -14,12 +14,14 @@ import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot import spelling as spelling_module
 from bot.spelling import (
     INFLECTIONS,
     MIN_SIMILARITY,
     SpellingIndex,
     code_points,
     deletion_hashes,
+    python_deletion_hashes,
 )
 
 STEM = Stemmer.Stemmer("english").stemWord
@@ -81,7 +83,16 @@ def spelling(vocabulary) -> SpellingIndex:
     return SpellingIndex(vocabulary, STEM)
 
 
-def test_corrections_equal_comparing_every_word(vocabulary, spelling):
+@pytest.fixture(params=["deletion index", "as configured"])
+def lookup(request, monkeypatch):
+    """The test vocabulary is small enough that some lengths are simply compared in full:
+    the first run makes every lookup go through the deletion index."""
+    if request.param == "deletion index":
+        monkeypatch.setattr(spelling_module, "SCAN_MAX_WORDS", 0)
+    return request.param
+
+
+def test_corrections_equal_comparing_every_word(vocabulary, spelling, lookup):
     rng = random.Random(3)
     known = sorted(w for w in vocabulary if len(w) >= 5)
     long_words = [w for w in known if len(w) >= 12]
@@ -125,7 +136,8 @@ def test_short_and_non_alphabetic_words_are_not_corrected(spelling):
     assert SpellingIndex({"panels"}, STEM).nearest("panelz") is None
 
 
-def test_a_misspelt_word_meets_only_a_few_words(vocabulary, spelling):
+def test_a_misspelt_word_meets_only_a_few_words(vocabulary, spelling, monkeypatch):
+    monkeypatch.setattr(spelling_module, "SCAN_MAX_WORDS", 0)
     # Compared with every word of a similar length, the deletion index leaves a handful.
     rng = random.Random(5)
     for word in rng.sample(sorted(w for w in vocabulary if 8 <= len(w) <= 16), 50):
@@ -158,6 +170,15 @@ def test_deletion_hashes_are_the_polynomial_of_each_deletion():
     hashes = deletion_hashes(code_points([word], len(word)), 1).ravel().tolist()
     variants = [word] + [word[:i] + word[i + 1 :] for i in range(len(word))]
     assert hashes == [polynomial_hash(v) for v in variants]
+
+
+def test_a_typed_word_is_hashed_as_the_index_hashes_words():
+    rng = random.Random(21)
+    for _ in range(200):
+        word = "".join(rng.choice("abcdeéxyz") for _ in range(rng.randint(1, 14)))
+        edits = rng.randint(0, 3)
+        in_numpy = deletion_hashes(code_points([word], len(word)), edits).ravel().tolist()
+        assert python_deletion_hashes(word, edits) == set(in_numpy)
 
 
 def test_the_index_is_the_same_in_every_process():
