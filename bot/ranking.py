@@ -16,7 +16,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +55,9 @@ STORED_GAINS_MAX_POSTINGS = 4_000_000
 
 # The build computes per-term figures over slices of about this many postings.
 BUILD_SLICE = 1 << 20
+
+# Up to this many (paragraph, term) pairs, exact scores are computed on Python floats.
+SCALAR_EXACT_MAX = 256
 
 # Up to this many candidates, the best are sorted out in Python rather than with numpy calls.
 SORT_IN_PYTHON_MAX = 64
@@ -136,11 +139,13 @@ def bm25_idf(
 
 def contributions(
     variant: Variant,
-    idf: float | FloatArray,
-    q_freq: npt.NDArray[np.unsignedinteger],
-    norm: FloatArray,
-) -> FloatArray:
-    """rank-bm25's per-term score, written exactly as its get_scores writes it.
+    idf: Any,
+    q_freq: Any,
+    norm: Any,
+) -> Any:
+    """rank-bm25's per-term score, written exactly as its get_scores writes it: of numpy
+    arrays element by element, or of Python numbers (IEEE doubles, operation by operation,
+    the same floats).
 
     norm is rank-bm25's length normalisation of each paragraph, the subexpression it computes:
     k1·(1 - b + b·|d|/avgdl) for Okapi and BM25+, (1 - b + b·|d|/avgdl) for BM25L. A count of 0
@@ -364,6 +369,8 @@ class InvertedIndexScorer:
         if not (paragraphs.size and len(term_ids)):
             return total
         distinct = list(dict.fromkeys(term_ids))
+        if paragraphs.size * len(distinct) <= SCALAR_EXACT_MAX:
+            return np.array(self._exact_in_python(term_ids, distinct, paragraphs))
         # All terms at once, element by element the same expression as rank-bm25's.
         each = contributions(
             self.variant,
@@ -376,6 +383,31 @@ class InvertedIndexScorer:
         for term_id in term_ids:
             total += each[rows[term_id]]
         return total
+
+    def _exact_in_python(
+        self, term_ids: Sequence[int], distinct: list[int], paragraphs: IndexArray
+    ) -> list[float]:
+        """exact_scores for a handful of paragraphs: the same expression on Python floats,
+        which are the same IEEE doubles, without a dozen numpy calls a term."""
+        norms = self._length_norm.take(paragraphs).tolist()
+        wanted = paragraphs.tolist()
+        rows = {}
+        for term_id in distinct:
+            start, end = self._bounds[term_id], self._bounds[term_id + 1]
+            holders = self._paragraphs[start:end]
+            at = holders.searchsorted(paragraphs)
+            found = holders.take(at, mode="clip").tolist()
+            counts = self._counts[start:end].take(at, mode="clip").tolist()
+            idf = float(self._idf[term_id])
+            rows[term_id] = [
+                contributions(self.variant, idf, count if holder == paragraph else 0, norm)
+                for holder, count, paragraph, norm in zip(found, counts, wanted, norms, strict=True)
+            ]
+        totals = [0.0] * len(wanted)
+        # Added in query order, repeats included, as rank-bm25 adds them.
+        for term_id in term_ids:
+            totals = [total + value for total, value in zip(totals, rows[term_id], strict=True)]
+        return totals
 
     def counts_in(
         self, term_ids: Sequence[int], paragraphs: IndexArray
@@ -522,8 +554,7 @@ class FieldQuery:
     weight: float = 1.0
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):
     """One distinct term of one field: its index, how much its gains count (weight × repeats
     in the query), and the most it can add to a paragraph beyond what it adds to any."""
 
@@ -544,11 +575,11 @@ def top_combined(fields: Sequence[FieldQuery], k: int) -> list[tuple[int, float]
     (0 + w₁·s₁) + w₂·s₂ + …, the same floats as numpy's w₁ * s₁ + w₂ * s₂ of rank-bm25's
     arrays; with one field of weight 1 that is rank-bm25's score itself.
 
-    Each distinct term of each field is a unit, and each of its postings carries a float32
-    bound from above of what it adds to the paragraph beyond what it adds to one without it.
-    Those bounds are summed per paragraph in a reused buffer; only the paragraphs whose bound
-    comes within rounding of the k-th best are scored exactly, so a query makes a few numpy
-    calls per term whatever the corpus size.
+    Each distinct term of each field is a unit; what it adds to a paragraph beyond what it adds
+    to one without it (its gain, stored as float32 for smaller indexes) is summed per paragraph
+    in a reused buffer, and only the paragraphs whose sum comes within rounding of the k-th
+    best are scored exactly, so a query makes a few numpy calls per term whatever the corpus
+    size.
 
     With many postings, MaxScore skips most of them: scoring the units' champion paragraphs
     gives θ, a score the k-th best reaches. The units of smallest bounds whose bounds sum below
