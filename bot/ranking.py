@@ -66,7 +66,8 @@ SORT_IN_PYTHON_MAX = 64
 # below it, a query may allocate its sums (~12,000 paragraphs); above, it reuses a buffer.
 FRESH_ARRAY_MAX_BYTES = 96 * 1024
 
-# Resetting the buffer posting by posting is quicker than zeroing all of it below 1/8 of it.
+# Below 1/8 of the paragraphs, a query's postings are sorted to find the paragraphs they touch
+# and reset one by one; above, every paragraph's sum is scanned and the buffer zeroed.
 SPARSE_RESET_SHARE = 8
 
 # A query whose terms have fewer postings than this reads them all: skipping some (MaxScore)
@@ -770,9 +771,17 @@ class _BoundedQuery:
                 candidates = (sums >= floor).nonzero()[0]
                 return candidates.astype(np.int32), sums.take(candidates)
             np.add.at(bound, positions, gains)
-            np.greater_equal(bound, floor, out=workspace.mask)
-            candidates = workspace.mask.nonzero()[0]
-            sums = bound.take(candidates)
+            if read * SPARSE_RESET_SHARE < bound.size:
+                # Few postings: sorting them beats scanning every paragraph's sum.
+                touched = np.sort(positions)
+                touched = touched[np.diff(touched, prepend=-1) != 0]
+                sums = bound.take(touched)
+                chosen = sums >= floor
+                candidates, sums = touched[chosen], sums[chosen]
+            else:
+                np.greater_equal(bound, floor, out=workspace.mask)
+                candidates = workspace.mask.nonzero()[0]
+                sums = bound.take(candidates)
         except BaseException:
             bound.fill(0.0)
             raise
