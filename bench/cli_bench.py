@@ -50,12 +50,14 @@ def peak_rss_of(pid: int) -> int:
     raise LookupError("VmHWM")
 
 
-def cpu_seconds_of(pid: int) -> float:
-    """The process's user + system CPU time so far (in clock ticks of 10 ms, usually)."""
+def usage_of(pid: int) -> tuple[float, float, int]:
+    """The process's user and system CPU seconds so far (in clock ticks of 10 ms, usually),
+    and its minor page faults."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    # utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # minflt, utime and stime are fields 10, 14 and 15 of stat; fields[0] here is field 3.
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick, int(fields[7])
 
 
 def ask_through_cli(
@@ -89,18 +91,18 @@ def ask_through_cli(
     writer.start()
     arrivals: list[float] = []
     answered = 0
-    cpu_at_first = cpu_at_last = 0.0
+    at_first = at_last = (0.0, 0.0, 0)
     for _ in questions:
         line = child.stdout.readline()
         if not line:
             break
         arrivals.append(time.perf_counter())
         if len(arrivals) == 1:
-            cpu_at_first = cpu_seconds_of(child.pid)
+            at_first = usage_of(child.pid)
         answered += bool(json.loads(line).get("answered"))
     peak = None
     if len(arrivals) == len(questions):
-        peak, cpu_at_last = peak_rss_of(child.pid), cpu_seconds_of(child.pid)
+        peak, at_last = peak_rss_of(child.pid), usage_of(child.pid)
     writer.join()
     child.stdin.close()
     child.stdout.read()
@@ -115,7 +117,9 @@ def ask_through_cli(
         "first_answer_s": arrivals[0] - start,
         "total_s": arrivals[-1] - start,
         "gaps_ms": gaps_ms,
-        "cpu_per_question_ms": (cpu_at_last - cpu_at_first) * 1e3 / max(len(gaps_ms), 1),
+        "cpu_per_question_ms": (sum(at_last[:2]) - sum(at_first[:2])) * 1e3 / max(len(gaps_ms), 1),
+        "system_cpu_per_question_ms": (at_last[1] - at_first[1]) * 1e3 / max(len(gaps_ms), 1),
+        "page_faults_per_question": (at_last[2] - at_first[2]) / max(len(gaps_ms), 1),
         "peak_rss_bytes": peak,
     }
 
