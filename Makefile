@@ -29,9 +29,14 @@ test: $(VENV)/.installed-test
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
 
-## Measure latency and memory from the statement to 100,000 paragraphs (prints a table, writes JSON).
-bench: $(VENV)/.installed-test
-	$(BIN)/python bench/run.py
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
+## The CLI and in-process, against bm25s and tantivy, from the statement to 100,000 paragraphs
+## (a table with ratios; every figure in bench/results/bench.json). Options: bench/run.py --help.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## Answer quality per kind of question, 10-fold cross-validated, ours beside the naive baseline.
 eval: $(VENV)/.installed

@@ -1,180 +1,281 @@
-"""`make bench`: latency and memory from the statement to 100,000 paragraphs, against rank-bm25.
+"""`make bench`: the bot against bm25s and tantivy, black-box through the CLI and in-process.
 
-Each corpus is measured in its own process (so its memory figures are its own), then the
-process-level figures are taken; one table of medians is printed and every figure, per
-repetition, is written to bench/results/bench.json. Run with --help for the knobs.
+For each corpus (see corpora.py) the same questions go to:
+
+- `python -m bot ask --json` with DATA_DIR at the corpus's folder (cli_bench.py): start-up and
+  first answer, per-question times, p50/p99, CPU time per question, the process's peak RSS;
+  with --baseline, the CLI of another checkout too (say `git archive <commit>` unpacked), run
+  alternately with ours on the same questions, for before/after figures;
+- a fresh in-process run (inprocess.py): start-up split, search and render, the scorer alone,
+  postings touched, and the top-5 checked bit for bit against rank-bm25;
+- bm25s, tantivy and naive rank-bm25, each in a fresh process (peers.py).
+
+One table is printed, ours beside theirs with ratios (ours ÷ theirs: below 1 is faster), and
+every figure goes to bench/results/bench.json. These are figures, never pass/fail tests; the
+targets of issue 11 are marked ✓/✗ beside them. Run with --help for the knobs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
-from corpus_bench import Plan, run
-from process_bench import bot_process_memory, chat_first_answer
+import numpy as np
+from cli_bench import ask_through_cli, bot_process_with_discord
+from corpora import GENERATED, Corpus, prepare
 
-RESULTS = Path(__file__).resolve().parent / "results" / "bench.json"
-SIZES = ("statement", "1000", "10000", "100000")
-PROCESS_RUNS = 5
-
-# name → (paragraphs, reference-check questions, naive-baseline questions); rank-bm25 needs
-# ~70 ms a query at 10,000 paragraphs and ~0.7 s at 100,000, so it gets fewer questions there.
-CORPORA = {
-    "statement": (0, 10_000, 10_000),
-    "1000": (1_000, 500, 500),
-    "10000": (10_000, 200, 100),
-    "100000": (100_000, 30, 20),
-}
-TRACEMALLOC_MAX_PARAGRAPHS = 10_000
-# Building 100,000 paragraphs takes ~25 s, so that index is built once and asked every pass.
-BUILDS_AT_100K = 1
-
-TARGETS = {
-    ("answer p50 ms", "statement"): 0.3,
-    ("answer p99 ms", "statement"): 1.0,
-    ("answer p50 ms", "10000"): 5.0,
-    ("answer p99 ms", "10000"): 20.0,
-    ("answer p50 ms", "100000"): 50.0,
-    ("index MB, after the questions", "100000"): 150.0,
-    ("start → first answer, s", "statement"): 1.5,
-    ("bot process peak RSS MB", "statement"): 70.0,
-}
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results" / "bench.json"
+DEFAULT_CORPORA = (
+    "statement",
+    "stdlib-10000",
+    "content-10000",
+    "stopwords-10000",
+    "content-100000",
+    "stopwords-100000",
+)
+PEERS = ("bm25s", "tantivy", "rank-bm25")
+# rank-bm25 scores every paragraph in Python: ~50 ms a question at 10,000, ~0.5 s at 100,000.
+NAIVE_QUESTIONS = {0: 300, 10_000: 60, 100_000: 10}
+# Issue 11's targets, per question through the CLI and for the whole process.
+PER_QUESTION_TARGET_MS = {0: 0.2, 10_000: 1.0, 100_000: 3.0}
+COLD_START_TARGET_S = {100_000: 20.0}
+PEAK_RSS_TARGET_MB = {100_000: 300.0}
+STATEMENT_BOT_RSS_TARGET_MB = 60.0
+TAIL_TARGET = 3.0
 
 
-def plan_for(name: str, repetitions: int, question_count: int) -> Plan:
-    paragraphs, reference, naive = CORPORA[name]
-    return Plan(
-        name=name,
-        paragraphs=paragraphs,
-        repetitions=repetitions,
-        builds=BUILDS_AT_100K if paragraphs >= 100_000 else repetitions,
-        generated_questions=question_count,
-        reference_questions=min(reference, question_count + 20),
-        naive_questions=min(naive, question_count + 20),
-        tracemalloc_check=paragraphs <= TRACEMALLOC_MAX_PARAGRAPHS,
-    )
-
-
-def run_in_fresh_process(plan: Plan) -> dict:
-    completed = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(asdict(plan))],
+def worker(script: str, *args: str) -> dict:
+    # This checkout's bot package, as `python -m bot` from it imports, not the installed one.
+    environ = os.environ | {
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    }
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
         stdout=subprocess.PIPE,
         text=True,
         check=True,
+        env=environ,
     )
-    return json.loads(completed.stdout)
+    return json.loads(done.stdout)
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
+def paragraphs_file(corpus: Corpus) -> Path:
+    """The corpus's paragraphs as the bot segments them, one JSON string a line, for the peers."""
+    from bot.corpus import load_corpus
+
+    path = GENERATED / f"{corpus.name}.paragraphs.jsonl"
+    stamp = GENERATED / f"{corpus.name}.stamp.json"
+    if not path.exists() or path.stat().st_mtime < stamp.stat().st_mtime:
+        texts = [p.text for p in load_corpus(corpus.data_dir).paragraphs]
+        path.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
+    return path
 
 
-def summarize(result: dict) -> dict[str, float | str]:
-    """The table's figures for one corpus: medians over the passes and builds."""
-    passes = result["passes"]
-    memory = result["memory"]
-    reference = result["reference"]
-    naive = result["naive"]
-
-    def over_passes(part: str, key: str) -> float:
-        return median([p[part][key] for p in passes])
-
-    answer_p50 = over_passes("answer", "p50")
-    traced = memory.get("index_tracemalloc_bytes")
-    peak = memory["build_peak_rss_delta_bytes"]
-    return {
-        "paragraphs (documents)": f"{result['paragraphs']:,} ({result['documents']:,})",
-        "postings": f"{result['postings']:,}" if result["postings"] is not None else "-",
-        "index build s": median(result["build_s"]),
-        "index MB, after build": result_mb(memory["index_bytes"]),
-        "index MB, after the questions": result_mb(result["index_bytes_after_questions"]),
-        "index MB, tracemalloc": result_mb(traced) if traced is not None else "-",
-        "build RSS growth MB (peak)": f"{result_mb(memory['rss_delta_bytes'])} "
-        f"({result_mb(peak) if peak is not None else '?'})",
-        "corpus MB (of which sentences)": f"{result_mb(result['corpus_bytes'])} "
-        f"({result_mb(result['corpus_parts_bytes']['sentences'])})",
-        "answer p50 ms": answer_p50,
-        "answer p99 ms": over_passes("answer", "p99"),
-        "answer max ms": over_passes("answer", "max"),
-        "  search p50 / p99 ms": f"{over_passes('search', 'p50'):.3f} / "
-        f"{over_passes('search', 'p99'):.3f}",
-        "  render p50 / p99 ms": f"{over_passes('render', 'p50'):.3f} / "
-        f"{over_passes('render', 'p99'):.3f}",
-        "first answer after build ms": median(
-            [p["cold_first_answer_ms"] for p in passes if p["fresh_index"]]
-        ),
-        "answers/s on one core": median([p["answers_per_second"] for p in passes]),
-        "questions a pass × passes": f"{passes[0]['answer']['count']:,} × {len(passes)}",
-        "longest full GC in a pass ms": median(
-            [p["garbage_collection"]["oldest_generation_max_ms"] for p in passes]
-        ),
-        "full GC ms (after gc.freeze)": f"{result['full_collection_ms']['ms']:.1f} "
-        f"({result['full_collection_ms']['frozen_ms']:.1f})",
-        "rank only p50 / p99 ms": f"{reference['rank_only_ms']['p50']:.4f} / "
-        f"{reference['rank_only_ms']['p99']:.4f}",
-        "rank-bm25, same terms p50 ms": reference["rank_bm25_ms"]["p50"],
-        "top-5 = rank-bm25 (bitwise)": f"{reference['same_top5']}/{reference['queries_checked']} "
-        f"({reference['bitwise_equal']})",
-        "max relative score diff": f"{reference['max_relative_difference']:.1e}",
-        "naive p50 / p99 ms": f"{naive['p50']:.3f} / {naive['p99']:.3f}",
-        "naive questions": naive["count"],
-        "naive build s / RSS MB": f"{naive['build_s']:.2f} / {result_mb(naive['rss_delta_bytes'])}",
-        "naive p50 ÷ answer p50": f"{naive['p50'] / answer_p50:.1f}×",
-    }
+def bucket(paragraphs: int, table: dict[int, float]) -> float | None:
+    """The entry for the largest size at or below paragraphs."""
+    fitting = [size for size in table if size <= paragraphs]
+    return table[max(fitting)] if fitting else None
 
 
-def result_mb(count: float) -> float:
-    return round(count / 1e6, 1)
+def measure(corpus: Corpus, args: argparse.Namespace) -> dict:
+    def progress(message: str) -> None:
+        print(f"  [{corpus.name}] {message}", file=sys.stderr, flush=True)
 
-
-def process_figures(runs: int) -> dict:
-    chats = [chat_first_answer() for _ in range(runs)]
-    bots = [bot_process_memory() for _ in range(runs)]
-    return {
-        "chat_runs": chats,
-        "bot_runs": bots,
-        "start_to_first_answer_s": median([c["seconds"] for c in chats]),
-        "chat_peak_rss_bytes": median([c["peak_rss_bytes"] for c in chats]),
-        "bot_peak_rss_bytes": median([b["peak_rss_bytes"] for b in bots]),
-        "import_discord_s": median([b["import_discord_s"] for b in bots]),
-    }
-
-
-def render_table(columns: list[str], figures: dict[str, dict], process: dict | None) -> str:
-    rows = list(next(iter(figures.values())))
-    if process is not None and "statement" in figures:
-        figures["statement"]["start → first answer, s"] = round(
-            process["start_to_first_answer_s"], 3
+    progress("preparing the data folder and questions")
+    questions = prepare(corpus, args.questions)
+    result: dict = {"corpus": corpus.name, "questions": len(questions)}
+    runs = args.cli_runs or (1 if corpus.paragraphs >= 100_000 else 3)
+    checkouts = {"cli": ROOT} | ({"baseline_cli": args.baseline} if args.baseline else {})
+    cli_runs: dict[str, list[dict]] = {name: [] for name in checkouts}
+    for run in range(runs):
+        # Alternately, so that a busy spell on a shared machine hits both alike.
+        for name, root in checkouts.items():
+            cli_runs[name].append(ask_through_cli(corpus.data_dir, questions, root=root))
+            progress(
+                f"{name} run {run + 1}/{runs}: first answer "
+                f"{cli_runs[name][-1]['first_answer_s']:.2f} s, median gap "
+                f"{statistics.median(cli_runs[name][-1]['gaps_ms']):.3f} ms"
+            )
+    for name, done in cli_runs.items():
+        result[f"{name}_runs"] = [{k: v for k, v in r.items() if k != "gaps_ms"} for r in done]
+        result[name] = cli_summary(done)
+    if corpus.kind == "statement":
+        result["bot_with_discord"] = bot_process_with_discord(corpus.data_dir)
+    if not args.no_inprocess:
+        progress("in-process run")
+        extra = []
+        if args.profile_dir:
+            extra = ["--profile", f"{args.profile_dir}/{corpus.name}.pstats"]
+        result["inprocess"] = worker(
+            "inprocess.py", corpus.name, "--questions", str(args.questions), *extra
         )
-        figures["statement"]["chat process peak RSS MB"] = result_mb(process["chat_peak_rss_bytes"])
-        figures["statement"]["bot process peak RSS MB"] = result_mb(process["bot_peak_rss_bytes"])
-        figures["statement"]["  of which import discord s"] = round(process["import_discord_s"], 3)
-        rows += [
-            "start → first answer, s",
-            "chat process peak RSS MB",
-            "bot process peak RSS MB",
-            "  of which import discord s",
-        ]
-    header = ["measure (median)", *(c if c == "statement" else f"{int(c):,} ¶" for c in columns)]
-    lines = [header]
-    for row in rows:
-        cells = [row]
-        for column in columns:
-            value = figures.get(column, {}).get(row, "")
-            text = _format(row, value)
-            target = TARGETS.get((row, column))
-            if target is not None and isinstance(value, float):
-                text += f" {'✓' if value <= target else '✗'} ≤{target:g}"
-            cells.append(text)
-        lines.append(cells)
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    if not args.no_peers:
+        paragraphs = paragraphs_file(corpus)
+        for engine in PEERS:
+            progress(f"{engine}")
+            limit = []
+            if engine == "rank-bm25":
+                limit = ["--limit", str(int(bucket(corpus.paragraphs, NAIVE_QUESTIONS) or 10))]
+            result[engine] = worker(
+                "peers.py", engine, str(paragraphs), str(corpus.questions_file), *limit
+            )
+    return result
+
+
+def cli_summary(runs: list[dict]) -> dict:
+    # Per question: every gap of every run together, so p99 has enough samples.
+    gaps = np.concatenate([r["gaps_ms"] for r in runs])
+    return {
+        "first_answer_s": statistics.median(r["first_answer_s"] for r in runs),
+        "per_question_ms": {
+            "mean": float(gaps.mean()),
+            "p50": float(np.percentile(gaps, 50)),
+            "p99": float(np.percentile(gaps, 99)),
+            "max": float(gaps.max()),
+        },
+        "cpu_per_question_ms": statistics.median(r["cpu_per_question_ms"] for r in runs),
+        "system_cpu_per_question_ms": statistics.median(
+            r["system_cpu_per_question_ms"] for r in runs
+        ),
+        "page_faults_per_question": statistics.median(r["page_faults_per_question"] for r in runs),
+        "peak_rss_bytes": statistics.median(r["peak_rss_bytes"] for r in runs),
+    }
+
+
+def mark(value: float | None, target: float | None) -> str:
+    if value is None or target is None:
+        return ""
+    return f" {'✓' if value <= target else '✗'}≤{target:g}"
+
+
+def ratio(ours: float | None, theirs: float | None) -> str:
+    if ours is None or not theirs:
+        return ""
+    return f" ({ours / theirs:.2f}×)"
+
+
+def table_rows(result: dict) -> dict[str, str]:
+    size = result.get("inprocess", {}).get("paragraphs") or 0
+    cli = result["cli"]
+    per_question = cli["per_question_ms"]
+    p50, p99 = per_question["p50"], per_question["p99"]
+    peers = {e: result.get(e, {}) for e in PEERS}
+
+    def peer_p50(engine: str) -> float | None:
+        return peers[engine].get("question_ms", {}).get("p50")
+
+    rows = {
+        "paragraphs": f"{size:,}" if size else "",
+        "per question, ours (CLI mean)": f"{per_question['mean']:.3f} ms"
+        + mark(per_question["mean"], bucket(size, PER_QUESTION_TARGET_MS)),
+        "  CLI p50 / p99 (p99÷p50)": f"{p50:.3f} / {p99:.3f} ({p99 / p50:.1f}"
+        + mark(p99 / p50, TAIL_TARGET).replace("≤3", "≤3×")
+        + ")",
+        "  CLI CPU time per question (system)": f"{cli['cpu_per_question_ms']:.3f} ms "
+        f"({cli['system_cpu_per_question_ms']:.3f})",
+        "  CLI page faults per question": f"{cli['page_faults_per_question']:.1f}",
+    }
+    before = result.get("baseline_cli")
+    if before:
+        was = before["per_question_ms"]
+        rows["before: per question (CLI mean)"] = f"{was['mean']:.3f} ms" + ratio(
+            per_question["mean"], was["mean"]
+        )
+        rows["  before: p50 / p99 (p99÷p50)"] = (
+            f"{was['p50']:.3f} / {was['p99']:.3f} ({was['p99'] / was['p50']:.1f})"
+        )
+        rows["  before: CPU time per question (system)"] = (
+            f"{before['cpu_per_question_ms']:.3f} ms "
+            f"({before['system_cpu_per_question_ms']:.3f})"
+            + ratio(cli["cpu_per_question_ms"], before["cpu_per_question_ms"])
+        )
+        rows["  before: page faults per question"] = f"{before['page_faults_per_question']:.1f}"
+    for engine in ("bm25s", "tantivy", "rank-bm25"):
+        peer = peers[engine]
+        if "missing" in peer:
+            rows[f"{engine} p50 (ours CLI p50 ÷ it)"] = "not installed"
+        elif peer:
+            rows[f"{engine} p50 (ours CLI p50 ÷ it)"] = f"{peer_p50(engine):.3f} ms" + ratio(
+                p50, peer_p50(engine)
+            )
+    inprocess = result.get("inprocess")
+    if inprocess:
+        rows["in-process search+render p50 / p99"] = (
+            f"{inprocess['answer_ms']['p50']:.3f} / {inprocess['answer_ms']['p99']:.3f}"
+        )
+        rows["  in-process CPU p50 / p99"] = (
+            f"{inprocess['answer_cpu_ms']['p50']:.3f} / {inprocess['answer_cpu_ms']['p99']:.3f}"
+        )
+        rows["  page faults per question"] = f"{inprocess['page_faults_per_question']:.1f}"
+        rows["  scorer alone p50 / p99 (CPU)"] = (
+            f"{inprocess['rank_ms']['p50']:.3f} / {inprocess['rank_ms']['p99']:.3f}"
+        )
+        rows["  postings touched p50 / p90 / max"] = (
+            f"{inprocess['postings_touched']['p50']:,.0f} / "
+            f"{inprocess['postings_touched']['p90']:,.0f} / "
+            f"{inprocess['postings_touched']['max']:,.0f}"
+        )
+        for engine in ("bm25s", "tantivy"):
+            if peer_p50(engine):
+                rows[f"  in-process ÷ {engine} p50"] = (
+                    f"{inprocess['answer_ms']['p50'] / peer_p50(engine):.2f}×"
+                )
+        rows["top-5 = rank-bm25, bitwise"] = (
+            f"{inprocess['exactness']['bitwise_equal']}/{inprocess['exactness']['checked']}"
+        )
+    rows["start-up + first answer, ours"] = f"{cli['first_answer_s']:.2f} s" + mark(
+        cli["first_answer_s"], bucket(size, COLD_START_TARGET_S)
+    )
+    if before:
+        rows["  before: start-up + first answer"] = f"{before['first_answer_s']:.2f} s" + ratio(
+            cli["first_answer_s"], before["first_answer_s"]
+        )
+    if inprocess:
+        rows["  load corpus / build index"] = (
+            f"{inprocess['load_corpus_s']:.2f} / {inprocess['build_index_s']:.2f} s"
+        )
+    builds = [
+        f"{peers[e]['build_s']:.2f}" if peers[e].get("build_s") is not None else "-"
+        for e in ("bm25s", "tantivy")
+    ]
+    if any(b != "-" for b in builds):
+        rows["index build bm25s / tantivy"] = " / ".join(builds) + " s"
+    rss_mb = cli["peak_rss_bytes"] / 1e6
+    rows["peak RSS ours (CLI)"] = f"{rss_mb:.0f} MB" + mark(
+        rss_mb, bucket(size, PEAK_RSS_TARGET_MB)
+    )
+    if before:
+        rows["  before: peak RSS"] = f"{before['peak_rss_bytes'] / 1e6:.0f} MB"
+    peer_rss = [
+        f"{peers[e]['peak_rss_bytes'] / 1e6:.0f}" if peers[e].get("peak_rss_bytes") else "-"
+        for e in ("bm25s", "tantivy")
+    ]
+    if any(r != "-" for r in peer_rss):
+        rows["peak RSS bm25s / tantivy"] = " / ".join(peer_rss) + " MB"
+    if "bot_with_discord" in result:
+        bot_mb = result["bot_with_discord"]["peak_rss_bytes"] / 1e6
+        rows["bot with discord.py, peak RSS"] = f"{bot_mb:.0f} MB" + mark(
+            bot_mb, STATEMENT_BOT_RSS_TARGET_MB
+        )
+    return rows
+
+
+def render_table(results: dict[str, dict]) -> str:
+    columns = list(results)
+    per_column = {name: table_rows(result) for name, result in results.items()}
+    rows = list(dict.fromkeys(r for name in columns for r in per_column[name]))
+    lines = [["", *columns]]
+    lines += [[row, *(per_column[name].get(row, "") for name in columns)] for row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     out = []
     for number, cells in enumerate(lines):
         out.append(
@@ -188,54 +289,37 @@ def render_table(columns: list[str], figures: dict[str, dict], process: dict | N
     return "\n".join(out)
 
 
-def _format(row: str, value: object) -> str:
-    if not isinstance(value, float):
-        return str(value)
-    if "MB" in row or value >= 10:
-        return f"{value:,.1f}"
-    return f"{value:.3f}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(SIZES), help="corpora, comma-separated")
-    parser.add_argument("--repetitions", type=int, default=3, help="passes (and builds) a corpus")
-    parser.add_argument("--questions", type=int, default=2_000, help="drawn questions a pass")
-    parser.add_argument("--no-process", action="store_true", help="skip the process figures")
+    parser.add_argument("--corpora", default=",".join(DEFAULT_CORPORA), help="comma-separated")
+    parser.add_argument("--questions", type=int, default=300, help="questions per corpus")
+    parser.add_argument("--cli-runs", type=int, help="CLI runs per corpus (default 3; 1 at 100k)")
+    parser.add_argument("--no-peers", action="store_true", help="skip bm25s, tantivy, rank-bm25")
+    parser.add_argument("--no-inprocess", action="store_true", help="skip the in-process run")
+    parser.add_argument("--profile-dir", help="write cProfile stats of the in-process questions")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout whose CLI to run alongside, for before"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        print(json.dumps(run(Plan(**json.loads(args.worker)))))
-        return 0
 
     started = time.perf_counter()
-    columns = [s.strip() for s in args.sizes.split(",") if s.strip()]
     results = {}
-    for name in columns:
+    for name in (n.strip() for n in args.corpora.split(",") if n.strip()):
         print(f"measuring {name}…", file=sys.stderr, flush=True)
-        results[name] = run_in_fresh_process(plan_for(name, args.repetitions, args.questions))
-    process = None
-    if not args.no_process:
-        print("measuring the processes…", file=sys.stderr, flush=True)
-        process = process_figures(PROCESS_RUNS)
-    figures = {name: summarize(result) for name, result in results.items()}
-    table = render_table(columns, figures, process)
+        results[name] = measure(Corpus.parse(name), args)
     elapsed = time.perf_counter() - started
-    print(table)
+    print(render_table(results))
     print(
-        f"\n{args.repetitions} passes of {args.questions:,} drawn + 20 dev questions a corpus; "
-        f"{BUILDS_AT_100K} build at 100,000 ¶; process figures over {PROCESS_RUNS} runs; "
+        f"\n{args.questions} questions a corpus (1 in 20 with a typo); per-question figures are "
+        f"the gaps between answers of `python -m bot ask --json`; ratios are ours ÷ theirs. "
         f"{elapsed:.0f} s in all."
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(
         json.dumps(
             {
-                "table": figures,
-                "process": process,
                 "corpora": results,
-                "targets": {f"{row} @ {column}": t for (row, column), t in TARGETS.items()},
                 "python": sys.version,
                 "machine": platform.platform(),
                 "elapsed_s": round(elapsed, 1),

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
-
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
 from bot import cues
 from bot.answerability import Evidence, Model, Verdict, features
@@ -25,6 +21,7 @@ from bot.fields import (
     TwoFieldRanker,
 )
 from bot.ranking import Variant
+from bot.spelling import SpellingIndex
 from bot.text import WORD, Analyzer, Token
 
 MAX_QUESTION_CHARS = 300
@@ -33,10 +30,9 @@ DEFAULT_LIMIT = 3
 
 # A word is corrected only to a near-identical word of the statement: one edit in seven letters.
 TYPO_MIN_SIMILARITY = 0.85
-# One edit in five or six letters.
+# One edit in five or six letters (bot/spelling.py indexes the library's words for this bound).
 NON_WORD_MIN_SIMILARITY = 0.8
 TYPO_MIN_LENGTH = 5
-INFLECTIONS = ("s", "ed", "ing", "er", "ers", "ly")
 WORD_CACHE_SIZE = 8192
 # Paragraph details kept for sentence choice: every paragraph of a statement, the recent hits of
 # a large library (an entry is about 8 kB).
@@ -224,12 +220,9 @@ class SearchIndex:
         cues.english_zipf()
         known = {w for p in self.paragraphs for w in analyzer.plain_words(p.text)}
         known |= analyzer.glossary_words()
-        self._spelling_words = frozenset(w for w in known if w.isalpha())
+        self._spelling = SpellingIndex(known, analyzer.stem)
         # Every word the library uses, to tell a name it never mentions ("Mexico", "2017").
         self._library_words = frozenset(known | self._example_words)
-        self._spelling_by_length: dict[int, list[str]] = {}
-        for word in sorted(self._spelling_words):
-            self._spelling_by_length.setdefault(len(word), []).append(word)
 
     def _read_examples(self, examples: Mapping[str, Sequence[Example]]) -> list[list[str]]:
         """Each paragraph's example questions as one list of terms; also indexes every example
@@ -274,7 +267,7 @@ class SearchIndex:
 
     def correct(self, word: str) -> str | None:
         """The known word nearest in spelling to an unknown word, if it is very close."""
-        if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in self._spelling_words:
+        if len(word) < TYPO_MIN_LENGTH or not word.isalpha() or word in self._spelling:
             return None
         # Only the statements' own words count here: example questions keep their users' typos.
         if self.analyzer.is_chat_word(word) or self._ranker.text_frequency(
@@ -284,21 +277,7 @@ class SearchIndex:
         # A word that is not everyday English ("canda", "shoud") is more likely a typo than a
         # word the statement lacks, so a slightly more distant match is accepted for it.
         cutoff = TYPO_MIN_SIMILARITY if word in cues.english_zipf() else NON_WORD_MIN_SIMILARITY
-        # The similarity bound also bounds the length: other lengths cannot match.
-        lengths = range(math.ceil(len(word) * cutoff), int(len(word) / cutoff) + 1)
-        candidates = itertools.chain.from_iterable(
-            self._spelling_by_length.get(n, ()) for n in lengths
-        )
-        match = process.extractOne(
-            word, candidates, scorer=OSA.normalized_similarity, score_cutoff=cutoff
-        )
-        if match is None:
-            return None
-        # "attended" is near "attendee" but is no typo: an inflection of a word we lack.
-        root = self.analyzer.stem(word)
-        if word.endswith(INFLECTIONS) and match[0].startswith(root) and word != root:
-            return None
-        return match[0]
+        return self._spelling.nearest(word, cutoff)
 
     def search(self, question: str, limit: int = DEFAULT_LIMIT) -> Answer:
         """Rank the paragraphs for a question and decide whether they answer it."""
@@ -437,7 +416,7 @@ class SearchIndex:
         # that the statement and the glossary lack are looked at.
         words = {w.casefold() for w in WORD.findall(question)}
         if not any(
-            len(w) >= TYPO_MIN_LENGTH and self.correct(w) for w in words - self._spelling_words
+            len(w) >= TYPO_MIN_LENGTH and self.correct(w) for w in words - self._spelling.words
         ):
             return question, ()
         pieces: list[str] = []
