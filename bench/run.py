@@ -164,7 +164,9 @@ def ratio(ours: float | None, theirs: float | None) -> str:
 
 
 def table_rows(result: dict) -> dict[str, str]:
-    size = result.get("inprocess", {}).get("paragraphs") or 0
+    size = (
+        result.get("inprocess", {}).get("paragraphs") or Corpus.parse(result["corpus"]).paragraphs
+    )
     cli = result["cli"]
     per_question = cli["per_question_ms"]
     p50, p99 = per_question["p50"], per_question["p99"]
