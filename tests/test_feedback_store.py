@@ -100,7 +100,10 @@ async def test_migrations_run_once_and_again_change_nothing(database_url, state_
 
 
 async def test_connections_starting_together_migrate_once(database_url, state_dir):
-    stores = [make_store(database_url, state_dir=state_dir, salt=SALT) for _ in range(4)]
+    # A long wait for the lock: on a busy machine four migrations in a row can take seconds.
+    stores = [
+        make_store(database_url, state_dir=state_dir, salt=SALT, timeout=30) for _ in range(4)
+    ]
     try:
         await asyncio.gather(*(store.start() for store in stores))
         for store in stores:
