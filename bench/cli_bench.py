@@ -26,10 +26,12 @@ start = time.perf_counter()
 import discord  # noqa: F401
 import bot.app  # noqa: F401
 imported = time.perf_counter()
-from bot.search import load_index
+from pathlib import Path
 from bot.embeds import answer_embed
-index = load_index(__import__("pathlib").Path(sys.argv[1]))
-answer_embed(index.search("Who should lead on migration data?"), index.corpus)
+from bot.library import load_library
+from bot.sources import FolderSource
+library = load_library(FolderSource(Path(sys.argv[1])))
+answer_embed(library.ask("Who should lead on migration data?"), library)
 peak = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]
 print(json.dumps({"import_s": imported - start, "peak_rss_bytes": int(peak) * 1024}))
 """

@@ -131,9 +131,20 @@ def _generate(corpus: Corpus, question_count: int) -> tuple[list[DocumentText], 
 
 def statement_texts_paragraphs() -> list[str]:
     """The statement's paragraphs as the bot reads them (headings and page breaks resolved)."""
-    from bot.corpus import load_corpus
+    return paragraph_texts(DATA_DIR)
 
-    return [p.text for p in load_corpus(DATA_DIR).paragraphs]
+
+def paragraph_texts(folder: Path) -> list[str]:
+    """Every paragraph of a data folder as the bot segments it, without building an index."""
+    from bot.corpus import build_document
+    from bot.sources import FolderSource
+
+    data = FolderSource(folder, read_model=False).load()
+    return [
+        p.text
+        for f in data.documents
+        for p in build_document(f.name, f.text, f.metadata, origin=f.origin).paragraphs
+    ]
 
 
 def _stdlib_documents(paragraph_count: int) -> list[DocumentText]:

@@ -2,7 +2,7 @@
 
 python bench/inprocess.py CORPUS [--profile FILE]   (prints one JSON object)
 
-- start-up split into loading the corpus and building the index;
+- start-up split into reading the data folder and building the library;
 - per question: search, and rendering the JSON the CLI prints (the CLI's own functions);
 - the scorer alone on the terms the search asks for, and the postings those terms touch;
 - exactness: the scorer's top-5 against rank-bm25's on the project's own terms, bit for bit;
@@ -26,10 +26,10 @@ from corpora import Corpus, prepare
 from memory import peak_rss, rss
 
 from bot import render
-from bot.corpus import load_corpus
-from bot.ranking import RankBM25Scorer
-from bot.search import DEFAULT_LIMIT, DEFAULT_VARIANT, GLOSSARY_FILE, SearchIndex, clean_question
-from bot.text import Analyzer, load_glossary
+from bot.library import Library, build_library
+from bot.ranking import RankBM25Scorer, Scorer
+from bot.search import DEFAULT_LIMIT, DEFAULT_VARIANT, SearchIndex
+from bot.sources import FolderSource
 
 TOP = 5
 # rank-bm25 takes ~50 ms a question at 10,000 paragraphs and ~0.5 s at 100,000.
@@ -55,6 +55,11 @@ def searched_terms(index: SearchIndex, question: str) -> list[str]:
     return list(dict.fromkeys(t for t in raw if index.knows(t)))
 
 
+def text_scorer(index: SearchIndex) -> Scorer:
+    """The scorer of the paragraphs' own text (the field rank-bm25 is checked against)."""
+    return index._ranker.text
+
+
 def exactness(index: SearchIndex, questions: list[str]) -> dict[str, object]:
     """Our scorer's top-5 against rank-bm25's BM25 on the same terms: indexes and exact floats."""
     paragraph_terms = [index.analyzer.terms(p.text) for p in index.paragraphs]
@@ -63,20 +68,25 @@ def exactness(index: SearchIndex, questions: list[str]) -> dict[str, object]:
     same = 0
     for question in questions:
         terms = searched_terms(index, question)
-        same += index._scorer.top(terms, TOP) == reference.top(terms, TOP)
+        same += text_scorer(index).top(terms, TOP) == reference.top(terms, TOP)
     return {"checked": len(questions), "bitwise_equal": same}
+
+
+def answer_json(library: Library, question: str) -> str:
+    """What `python -m bot ask --json` prints for a question."""
+    return json.dumps(render.answer_json(library.ask(question), library), ensure_ascii=False)
 
 
 def run(corpus: Corpus, question_count: int, profile_to: str | None) -> dict[str, object]:
     questions = prepare(corpus, question_count)
+    source = FolderSource(corpus.data_dir)
     started = time.perf_counter()
-    loaded = load_corpus(corpus.data_dir)
+    data = source.load()
     loaded_at = time.perf_counter()
-    analyzer = Analyzer(
-        load_glossary(corpus.data_dir / GLOSSARY_FILE), extra_stop_words=loaded.speakers
-    )
-    index = SearchIndex(loaded, analyzer)
+    library = build_library(data, source=source)
     built_at = time.perf_counter()
+    del data
+    index = library.index
     gc.freeze()
     result: dict[str, object] = {
         "corpus": corpus.name,
@@ -86,7 +96,7 @@ def run(corpus: Corpus, question_count: int, profile_to: str | None) -> dict[str
         "rss_after_build_bytes": rss(),
     }
     first = time.perf_counter()
-    render.answer_json(index.search(clean_question(questions[0])), index.corpus)
+    answer_json(library, questions[0])
     result["first_answer_ms"] = (time.perf_counter() - first) * 1e3
 
     profiler = cProfile.Profile() if profile_to else None
@@ -100,9 +110,9 @@ def run(corpus: Corpus, question_count: int, profile_to: str | None) -> dict[str
             start = time.perf_counter()
             if profiler:
                 profiler.enable()
-            found = index.search(clean_question(question))
+            found = library.ask(question)
             middle = time.perf_counter()
-            json.dumps(render.answer_json(found, index.corpus), ensure_ascii=False)
+            json.dumps(render.answer_json(found, library), ensure_ascii=False)
             if profiler:
                 profiler.disable()
             end = time.perf_counter()
@@ -118,7 +128,7 @@ def run(corpus: Corpus, question_count: int, profile_to: str | None) -> dict[str
     result["page_faults_per_question"] = faults / len(cpu_ms)
 
     rank_ms, touched = [], []
-    scorer = index._scorer
+    scorer = text_scorer(index)
     for question in questions:
         terms = searched_terms(index, question)
         touched.append(sum(scorer.document_frequency(t) for t in terms))

@@ -62,10 +62,10 @@ def index_size(library: object) -> tuple[int, dict[str, int]]:
 
 def index_breakdown(library: object) -> dict[str, int]:
     """index_size split by the index's attributes, each object charged to the first that holds
-    it (the scorer first, so the term strings it shares with the rest are charged to it)."""
+    it (the ranker first, so the term strings it shares with the rest are charged to it)."""
     index = library.index
     seen: set[int] = {id(index), id(vars(index))}
-    names = sorted(vars(index), key=lambda name: (name != "_scorer", name))
+    names = sorted(vars(index), key=lambda name: (name != "_ranker", name))
     return {name: deep_size(vars(index)[name], CORPUS_TYPES, seen)[0] for name in names}
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from cli_bench import ask_through_cli, bot_process_with_discord
-from corpora import GENERATED, Corpus, prepare
+from corpora import GENERATED, Corpus, paragraph_texts, prepare
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -70,12 +70,10 @@ def worker(script: str, *args: str) -> dict:
 
 def paragraphs_file(corpus: Corpus) -> Path:
     """The corpus's paragraphs as the bot segments them, one JSON string a line, for the peers."""
-    from bot.corpus import load_corpus
-
     path = GENERATED / f"{corpus.name}.paragraphs.jsonl"
     stamp = GENERATED / f"{corpus.name}.stamp.json"
     if not path.exists() or path.stat().st_mtime < stamp.stat().st_mtime:
-        texts = [p.text for p in load_corpus(corpus.data_dir).paragraphs]
+        texts = paragraph_texts(corpus.data_dir)
         path.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
     return path
 
