@@ -206,14 +206,7 @@ class SearchIndex:
             examples_weight,
         )
         self._example_terms = [frozenset(terms) for terms in paragraph_examples]
-        self._paragraph_terms = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
-            self._analyze_paragraph
-        )
-        # A question weighs each of its words a dozen times (ranking, sentences, features), and
-        # the same words come back question after question.
-        self.weight = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.weight)  # type: ignore[method-assign]
-        self.correct = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.correct)  # type: ignore[method-assign]
-        self.frequencies = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.frequencies)  # type: ignore[method-assign]
+        self._install_caches()
         # Gathered now rather than at the first typo: on a large corpus it takes seconds, and
         # an interaction has to be answered within three. The English word frequencies too
         # (~15 ms), which the first question with a word the library lacks would otherwise load.
@@ -223,6 +216,17 @@ class SearchIndex:
         self._spelling = SpellingIndex(known, analyzer.stem)
         # Every word the library uses, to tell a name it never mentions ("Mexico", "2017").
         self._library_words = frozenset(known | self._example_words)
+
+    def _install_caches(self) -> None:
+        """Memoise what questions ask again and again; not part of the index's state."""
+        self._paragraph_terms = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
+            self._analyze_paragraph
+        )
+        # A question weighs each of its words a dozen times (ranking, sentences, features), and
+        # the same words come back question after question.
+        self.weight = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.weight)  # type: ignore[method-assign]
+        self.correct = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.correct)  # type: ignore[method-assign]
+        self.frequencies = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.frequencies)  # type: ignore[method-assign]
 
     def _read_examples(self, examples: Mapping[str, Sequence[Example]]) -> list[list[str]]:
         """Each paragraph's example questions as one list of terms; also indexes every example
