@@ -17,15 +17,20 @@ from typing import Generic, NamedTuple, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from bot.ranking import FloatArray, InvertedIndexScorer, Scorer, Variant, make_scorer
+from bot.ranking import (
+    FieldQuery,
+    FloatArray,
+    InvertedIndexScorer,
+    Scorer,
+    Variant,
+    make_scorer,
+    top_combined,
+)
 
 Vector = TypeVar("Vector")
 
-# Each field returns at least this many candidates: a paragraph outside a field's list is given
-# that list's lowest score (an upper bound on its own), so the merge is exact up to this many
-# paragraphs and very nearly so past it.
-FIELD_CANDIDATES_MIN = 64
-FIELD_CANDIDATES_PER_RESULT = 8
+# Up to this many paragraphs, a question's scores are sums of kept single-term vectors.
+TERM_VECTORS_MAX_PARAGRAPHS = 64
 
 
 class FieldScores(NamedTuple):
@@ -81,12 +86,12 @@ class TwoFieldRanker:
         self.examples: Scorer | None = None
         if any(example_terms):
             self.examples = make_scorer(example_terms, variant)
-        # Up to FIELD_CANDIDATES_MIN paragraphs every paragraph is a candidate on both fields, and
-        # summing term vectors gives exactly the scores rank() would merge.
+        # For a few paragraphs, summing term vectors gives exactly the scores top_combined would,
+        # for a fraction of its cost.
         self._term_scores: tuple[TermScores[list[float]], TermScores[list[float]] | None] | None = (
             None
         )
-        if self.paragraph_count <= FIELD_CANDIDATES_MIN:
+        if self.paragraph_count <= TERM_VECTORS_MAX_PARAGRAPHS:
             self._term_scores = (
                 self._single_term_scores(self.text),
                 self._single_term_scores(self.examples) if self.examples else None,
@@ -111,21 +116,19 @@ class TwoFieldRanker:
         """The k best paragraphs by combined score, best first, ties by index."""
         if self._term_scores is not None:
             return self._rank_by_term_scores(terms, k, *self._term_scores)
-        wanted = min(
-            self.paragraph_count, max(FIELD_CANDIDATES_MIN, k * FIELD_CANDIDATES_PER_RESULT)
-        )
-        text = dict(self.text.top(terms, wanted))
-        examples = dict(self.examples.top(terms, wanted)) if self.examples else {}
-        text_floor = min(text.values(), default=0.0)
-        examples_floor = min(examples.values(), default=0.0)
-        scored = []
-        for i in text.keys() | examples.keys():
-            text_score = text.get(i, text_floor)
-            examples_score = examples.get(i, examples_floor)
-            combined = text_score + self.examples_weight * examples_score
-            scored.append(FieldScores(i, combined, text_score, examples_score))
-        scored.sort(key=lambda s: (-s.combined, s.index))
-        return scored[:k]
+        fields = [FieldQuery(self.text, terms)]
+        if self.examples is not None:
+            fields.append(FieldQuery(self.examples, terms, self.examples_weight))
+        best = top_combined(fields, k)
+        indexes = [i for i, _ in best]
+        text = self.text.scores_of(terms, indexes)
+        examples = self.examples.scores_of(terms, indexes) if self.examples else [0.0] * len(best)
+        # top_combined's sum, (0 + text) + weight × examples, is the same float as text + weight
+        # × examples.
+        return [
+            FieldScores(i, combined, t, e)
+            for (i, combined), t, e in zip(best, text, examples, strict=True)
+        ]
 
     def _rank_by_term_scores(
         self,

@@ -94,6 +94,10 @@ class Scorer(Protocol):
         """How many paragraphs hold the term."""
         ...
 
+    def scores_of(self, terms: Sequence[str], paragraphs: Sequence[int]) -> list[float]:
+        """Some paragraphs' scores, in their order: the floats scores() gives them."""
+        ...
+
 
 class RankBM25Scorer:
     """rank-bm25 itself: every paragraph scored, the best k returned."""
@@ -113,6 +117,9 @@ class RankBM25Scorer:
 
     def document_frequency(self, term: str) -> int:
         return self._document_frequency[term]
+
+    def scores_of(self, terms: Sequence[str], paragraphs: Sequence[int]) -> list[float]:
+        return list(self._bm25.get_batch_scores(terms, paragraphs))
 
 
 def bm25_idf(
@@ -384,6 +391,12 @@ class InvertedIndexScorer:
         for term_id in term_ids:
             total += each[rows[term_id]]
         return total
+
+    def scores_of(self, terms: Sequence[str], paragraphs: Sequence[int]) -> list[float]:
+        ascending = sorted(set(paragraphs))
+        scores = self.exact_scores(self.known_ids(terms), np.array(ascending, dtype=np.int32))
+        by_paragraph = dict(zip(ascending, scores.tolist(), strict=True))
+        return [by_paragraph[i] for i in paragraphs]
 
     def _exact_in_python(
         self, term_ids: Sequence[int], distinct: list[int], paragraphs: IndexArray

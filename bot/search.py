@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -21,6 +21,7 @@ from bot.fields import (
     TwoFieldRanker,
 )
 from bot.ranking import Variant
+from bot.sentences import ParagraphSentences, analyse
 from bot.spelling import SpellingIndex
 from bot.text import WORD, Analyzer, Token
 
@@ -48,7 +49,6 @@ SENTENCE_VOTE_SHARE = 0.5
 FIGURE_OR_DATE = frozenset({"figure", "date"})
 # Without a fitted model, a paragraph's examples count as much as its text.
 DEFAULT_EXAMPLES_WEIGHT = 1.0
-BACK_REFERENCES = frozenset({"it", "its", "they", "their", "them", "this", "these", "such"})
 
 
 class QuestionTooLongError(ValueError):
@@ -133,30 +133,6 @@ class Answer:
         return self.hits[0] if self.hits else None
 
 
-@dataclass(frozen=True)
-class _ParagraphTerms:
-    """What sentence choice needs to know about one paragraph, computed when it is first a hit."""
-
-    terms: frozenset[str]
-    sentences: tuple[frozenset[str], ...]
-    # Each term's sentences, by index.
-    sentences_with: dict[str, tuple[int, ...]]
-    # For a sentence that refers back ("It can…", "its network"), the terms of what it may refer
-    # to: the first sentence's and the one before; None for the others.
-    antecedents: tuple[frozenset[str] | None, ...]
-    # What kinds of answer each sentence can give: figures, dates, places, names (bot/cues.py).
-    held: tuple[frozenset[str], ...]
-
-    def held_near(self, terms: Iterable[str]) -> frozenset[str]:
-        """What the sentences holding one of the terms can give; the whole paragraph's if none.
-
-        "How many people per group?" is not answered by a figure two sentences away from the groups.
-        """
-        wanted = set(terms)
-        near = [held for own, held in zip(self.sentences, self.held, strict=True) if own & wanted]
-        return frozenset().union(*(near or self.held))
-
-
 class _Question(NamedTuple):
     """A question read against the library: its words and what is known of them."""
 
@@ -165,6 +141,8 @@ class _Question(NamedTuple):
     # Tokens whose term some paragraph's text or examples hold, in order; their distinct terms.
     known: tuple[Token, ...]
     terms: tuple[str, ...]
+    # Each term's number in the text's vocabulary; -1 for a term only examples hold.
+    term_ids: tuple[int, ...]
     # Words (as typed) that neither the text nor any example holds.
     unknown: tuple[str, ...]
     # Words (as typed) that no paragraph's text holds, examples or not: what the reply reports.
@@ -199,8 +177,11 @@ class SearchIndex:
         self.model = model if any(paragraph_examples) else None
         if examples_weight is None:
             examples_weight = model.examples_weight if model else DEFAULT_EXAMPLES_WEIGHT
+        text = analyse(self.paragraphs, analyzer)
+        self._sentences = text.sentences
+        self._term_ids = text.vocabulary
         self._ranker = TwoFieldRanker(
-            [analyzer.terms(p.text) for p in self.paragraphs],
+            text.paragraph_terms,
             paragraph_examples,
             variant,
             examples_weight,
@@ -211,16 +192,15 @@ class SearchIndex:
         # an interaction has to be answered within three. The English word frequencies too
         # (~15 ms), which the first question with a word the library lacks would otherwise load.
         cues.english_zipf()
-        known = {w for p in self.paragraphs for w in analyzer.plain_words(p.text)}
-        known |= analyzer.glossary_words()
+        known = text.plain_words | analyzer.glossary_words()
         self._spelling = SpellingIndex(known, analyzer.stem)
         # Every word the library uses, to tell a name it never mentions ("Mexico", "2017").
         self._library_words = frozenset(known | self._example_words)
 
     def _install_caches(self) -> None:
         """Memoise what questions ask again and again; not part of the index's state."""
-        self._paragraph_terms = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
-            self._analyze_paragraph
+        self._paragraph_sentences = functools.lru_cache(maxsize=PARAGRAPH_CACHE_SIZE)(
+            self._sentences.paragraph
         )
         # A question weighs each of its words a dozen times (ranking, sentences, features), and
         # the same words come back question after question.
@@ -338,11 +318,13 @@ class SearchIndex:
                 unknown.append(token.surface)
             if not in_text and token.surface not in not_in_text:
                 not_in_text.append(token.surface)
+        terms = tuple(dict.fromkeys(t.term for t in known))
         return _Question(
             corrected,
             corrections,
             tuple(known),
-            tuple(dict.fromkeys(t.term for t in known)),
+            terms,
+            tuple(self._term_ids.get(t, -1) for t in terms),
             tuple(unknown),
             tuple(not_in_text),
             cues.asked_types(corrected),
@@ -358,7 +340,7 @@ class SearchIndex:
         held = (
             evidence.held
             if evidence is not None
-            else self._paragraph_terms(hits[0].position).held_near(read.terms)
+            else self._paragraph_sentences(hits[0].position).held_near(read.term_ids)
         )
         lacks_figure = bool(asked) and not asked & held
         if self.model is None or evidence is None:
@@ -380,7 +362,7 @@ class SearchIndex:
         terms = read.terms
         top = next(s for s in ranked if s.index == index)
         others = [s for s in ranked if s.index != index]
-        details = self._paragraph_terms(index)
+        details = self._paragraph_sentences(index)
         example_terms = self._example_terms[index]
         n = len(self.paragraphs)
         names = cues.unknown_names(read.text, self._library_words)
@@ -396,7 +378,7 @@ class SearchIndex:
         return Evidence(
             question=read.text,
             weights=tuple(self.weight(t) for t in terms),
-            in_text=tuple(t in details.terms for t in terms),
+            in_text=tuple(i in details.terms for i in read.term_ids),
             in_examples=tuple(t in example_terms for t in terms),
             in_statement=tuple(in_statement),
             missing=read.unknown,
@@ -409,7 +391,7 @@ class SearchIndex:
             examples_idf=examples_idf,
             unknown_names=tuple(n for n in names if not self.knows(self.analyzer.term(n))),
             asked=read.asked,
-            held=details.held_near(terms),
+            held=details.held_near(read.term_ids),
             unanswerable_neighbours=neighbours.unanswerable_share() if neighbours else 0.5,
             other_party=cues.asks_other_party(read.text, self.speakers),
         )
@@ -452,11 +434,15 @@ class SearchIndex:
     ) -> tuple[Hit, ...]:
         """The best paragraphs that hold a searched word in their text or their examples."""
         hits = []
-        weights = {t: self.weight(t) for t in read.terms}
+        weights = [(i, self.weight(t)) for t, i in zip(read.terms, read.term_ids, strict=True)]
         for scores in ranked:
             i = scores.index
-            details = self._paragraph_terms(i)
-            matched = tuple(dict.fromkeys(t.surface for t in read.known if t.term in details.terms))
+            details = self._paragraph_sentences(i)
+            matched = tuple(
+                dict.fromkeys(
+                    t.surface for t in read.known if self._term_ids.get(t.term) in details.terms
+                )
+            )
             if matched or not self._example_terms[i].isdisjoint(read.terms):
                 votes = (
                     neighbours.sentence_votes(i, len(details.sentences))
@@ -469,48 +455,26 @@ class SearchIndex:
                 break
         return tuple(hits)
 
-    def _analyze_paragraph(self, index: int) -> _ParagraphTerms:
-        paragraph = self.paragraphs[index]
-        sentences = tuple(frozenset(self.analyzer.terms(s)) for s in paragraph.sentences)
-        sentences_with: dict[str, list[int]] = {}
-        for i, terms in enumerate(sentences):
-            for term in terms:
-                sentences_with.setdefault(term, []).append(i)
-        refers_back = [
-            i > 0 and any(w in BACK_REFERENCES for w in self.analyzer.words(s))
-            for i, s in enumerate(paragraph.sentences)
-        ]
-        return _ParagraphTerms(
-            terms=frozenset(self.analyzer.terms(paragraph.text)),
-            sentences=sentences,
-            sentences_with={t: tuple(indexes) for t, indexes in sentences_with.items()},
-            antecedents=tuple(
-                sentences[0] | sentences[i - 1] if back else None
-                for i, back in enumerate(refers_back)
-            ),
-            held=tuple(cues.held_types(s) for s in paragraph.sentences),
-        )
-
     def _best_sentence(
-        self, details: _ParagraphTerms, weights: Mapping[str, float], votes: Sequence[float]
+        self,
+        details: ParagraphSentences,
+        weights: Sequence[tuple[int, float]],
+        votes: Sequence[float],
     ) -> int:
         """The sentence holding most of the question's weight, counting what "it"/"its" refer to.
 
-        `weights` are the question's terms' weights, in the question's order (sums in a fixed
-        order give the same floats in every process). The paragraph's most similar labelled
+        `weights` are the question's term ids and weights, in the question's order (sums in a
+        fixed order give the same floats in every process). The paragraph's most similar labelled
         example questions vote too, for their sentences.
         """
-        own = [0.0] * len(details.sentences)
-        for term, weight in weights.items():
-            for i in details.sentences_with.get(term, ()):
-                own[i] += weight
-        vote_weight = SENTENCE_VOTE_SHARE * sum(weights.values())
+        vote_weight = SENTENCE_VOTE_SHARE * sum(w for _, w in weights)
         best, best_score = 0, -1.0
-        for i, antecedent in enumerate(details.antecedents):
-            score = own[i] + vote_weight * votes[i]
+        for i, (sentence, antecedent) in enumerate(
+            zip(details.sentences, details.antecedents, strict=True)
+        ):
+            score = sum(w for t, w in weights if t in sentence) + vote_weight * votes[i]
             if antecedent is not None:
-                sentence = details.sentences[i]
-                borrowed = (w for t, w in weights.items() if t in antecedent and t not in sentence)
+                borrowed = (w for t, w in weights if t in antecedent and t not in sentence)
                 score += BACK_REFERENCE_SHARE * sum(borrowed)
             if score > best_score:
                 best, best_score = i, score

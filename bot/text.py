@@ -211,7 +211,7 @@ class Analyzer:
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word)
 
-    def _pieces(self, text: str) -> list[tuple[str, str]]:
+    def pieces(self, text: str) -> list[tuple[str, str]]:
         """(as written, as searched) for each word; a glossary phrase is one piece."""
         folded = self._fold(text)
         words = WORD.findall(folded)
@@ -229,7 +229,7 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Case-folded words with possessives and glossary phrases resolved."""
-        return [word for _, word in self._pieces(text)]
+        return [word for _, word in self.pieces(text)]
 
     def plain_words(self, text: str) -> list[str]:
         """Case-folded words as written, glossary phrases left apart."""
@@ -270,7 +270,7 @@ class Analyzer:
         term_of = self._query_term if query else self._text_term
         return [
             Token(surface, term)
-            for surface, word in self._pieces(text)
+            for surface, word in self.pieces(text)
             if (term := term_of(word)) is not None
         ]
 
@@ -284,3 +284,7 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         return [t.term for t in self.tokens(text)]
+
+    def text_term(self, word: str) -> str | None:
+        """The term a word of a statement's text is indexed as; None for a stop word."""
+        return self._text_term(word)

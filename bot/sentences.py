@@ -1,0 +1,150 @@
+"""A library's text analysed once, when the index is built: the terms of every sentence.
+
+Choosing a hit paragraph's answer sentence needs each sentence's terms, whether it refers back
+("It can…", "its network") and what kinds of answer it can give (figures, dates, places,
+names). Working that out again at query time took most of a question on a large library
+(~0.8 ms a paragraph, three a question), and keeping it as Python sets would take ~8 kB a
+paragraph. So the build reads each sentence once, and keeps its distinct term ids in one flat
+array and its kinds in one byte. The paragraphs' term lists for BM25 are the same analysis,
+sentence after sentence: the text between sentences is whitespace, which no term spans.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from bot import cues
+from bot.corpus import Paragraph
+from bot.text import Analyzer
+
+# "It can…", "its network": a sentence with one of these words borrows from the ones before.
+BACK_REFERENCES = frozenset({"it", "its", "they", "their", "them", "this", "these", "such"})
+
+# One byte a sentence: the kinds of answer it can give (cues.held_types), and whether it refers
+# back.
+KIND_BITS = {kind: 1 << bit for bit, kind in enumerate(cues.ANSWER_TYPES)}
+REFERS_BACK = 1 << len(KIND_BITS)
+KINDS_OF_FLAGS = tuple(
+    frozenset(kind for kind, bit in KIND_BITS.items() if flags & bit)
+    for flags in range(REFERS_BACK)
+)
+
+
+@dataclass(frozen=True)
+class ParagraphSentences:
+    """What sentence choice needs to know about one paragraph, in term ids."""
+
+    terms: frozenset[int]
+    sentences: tuple[frozenset[int], ...]
+    # For a sentence that refers back, the terms of what it may refer to: the first sentence's
+    # and the one before; None for the others.
+    antecedents: tuple[frozenset[int] | None, ...]
+    # What kinds of answer each sentence can give: figures, dates, places, names (bot/cues.py).
+    held: tuple[frozenset[str], ...]
+
+    def held_near(self, terms: Iterable[int]) -> frozenset[str]:
+        """What the sentences holding one of the terms can give; the whole paragraph's if none.
+
+        "How many people per group?" is not answered by a figure two sentences away from the groups.
+        """
+        wanted = set(terms)
+        near = [held for own, held in zip(self.sentences, self.held, strict=True) if own & wanted]
+        return frozenset().union(*(near or self.held))
+
+
+@dataclass(frozen=True, eq=False)
+class SentenceTable:
+    """Every sentence's distinct term ids, sentence after sentence, and its flags."""
+
+    term_ids: npt.NDArray[np.int32]
+    # Sentence s holds term_ids[term_starts[s]:term_starts[s + 1]].
+    term_starts: npt.NDArray[np.int64]
+    # Paragraph p's sentences are first_sentence[p] up to first_sentence[p + 1].
+    first_sentence: npt.NDArray[np.int64]
+    flags: npt.NDArray[np.uint8]
+
+    def paragraph(self, index: int) -> ParagraphSentences:
+        first, end = self.first_sentence[index : index + 2].tolist()
+        starts = self.term_starts[first : end + 1].tolist()
+        ids = self.term_ids[starts[0] : starts[-1]].tolist()
+        base = starts[0]
+        sentences = tuple(
+            frozenset(ids[start - base : stop - base]) for start, stop in itertools.pairwise(starts)
+        )
+        flags = self.flags[first:end].tolist()
+        return ParagraphSentences(
+            terms=frozenset(ids),
+            sentences=sentences,
+            antecedents=tuple(
+                sentences[0] | sentences[i - 1] if flag & REFERS_BACK else None
+                for i, flag in enumerate(flags)
+            ),
+            held=tuple(KINDS_OF_FLAGS[flag & (REFERS_BACK - 1)] for flag in flags),
+        )
+
+
+@dataclass
+class AnalysedText:
+    """A library's paragraphs, analysed once: what the rankers, sentence choice and spelling
+    correction are built from."""
+
+    # Each paragraph's terms in reading order, repeats included (what BM25 counts).
+    paragraph_terms: list[list[str]]
+    sentences: SentenceTable
+    # Every term of the text, numbered.
+    vocabulary: dict[str, int]
+    # Every word the text uses as written (glossary phrases apart), for spelling correction.
+    plain_words: set[str] = field(default_factory=set)
+
+
+def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText:
+    """Read every sentence of the paragraphs once."""
+    # Each distinct word's term, for this build only: the analyzer's own cache is bounded, and
+    # a large library's vocabulary would thrash it.
+    term_of: dict[str, str | None] = {}
+    vocabulary: dict[str, int] = {}
+    plain_words: set[str] = set()
+    paragraph_terms: list[list[str]] = []
+    term_ids: list[int] = []
+    term_starts = [0]
+    first_sentence = [0]
+    flags: list[int] = []
+    for paragraph in paragraphs:
+        terms: list[str] = []
+        for position, sentence in enumerate(paragraph.sentences):
+            refers_back = False
+            sentence_terms = []
+            for surface, word in analyzer.pieces(sentence):
+                if surface == word:
+                    plain_words.add(word)
+                    refers_back = refers_back or word in BACK_REFERENCES
+                    if word in term_of:
+                        term = term_of[word]
+                    else:
+                        term = term_of[word] = analyzer.text_term(word)
+                else:
+                    plain_words.update(surface.split())
+                    term = analyzer.text_term(word)
+                if term is not None:
+                    sentence_terms.append(term)
+            terms += sentence_terms
+            ids = {vocabulary.setdefault(t, len(vocabulary)) for t in sentence_terms}
+            term_ids += sorted(ids)
+            term_starts.append(len(term_ids))
+            kinds = sum(KIND_BITS[kind] for kind in cues.held_types(sentence))
+            # The first sentence of a paragraph has nothing before it to refer to.
+            flags.append(kinds | (REFERS_BACK if refers_back and position > 0 else 0))
+        first_sentence.append(len(flags))
+        paragraph_terms.append(terms)
+    table = SentenceTable(
+        term_ids=np.array(term_ids, dtype=np.int32),
+        term_starts=np.array(term_starts, dtype=np.int64),
+        first_sentence=np.array(first_sentence, dtype=np.int64),
+        flags=np.array(flags, dtype=np.uint8),
+    )
+    return AnalysedText(paragraph_terms, table, vocabulary, plain_words)
