@@ -15,7 +15,7 @@ import functools
 import math
 import re
 import string
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from importlib import resources
 
 ANSWER_TYPES = ("figure", "date", "place", "name")
@@ -77,6 +77,10 @@ YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # A capitalised word after "in", "at", "within" or "from": where a place would be named.
 PLACE_PHRASE = re.compile(r"\b(?:in|at|within|from)\s+(?:the\s+)?[A-Z][\w’'-]*")
 ASCII_CAPITALS = frozenset(string.ascii_uppercase)
+ALL_BYTES = bytes(range(256))
+NOT_ASCII_LETTERS = ALL_BYTES.translate(None, string.ascii_letters.encode())
+NOT_ASCII_CAPITALS = ALL_BYTES.translate(None, string.ascii_uppercase.encode())
+REGEX_WORD_NO_UNDERSCORE = re.compile(r"[^\W_]+")
 WORD_WITH_CASE = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
 POSSESSIVE_END = re.compile(r"['’]s$")
 # Each word, with the end of the sentence before it if there is one.
@@ -174,36 +178,49 @@ def _is_word_character(character: str) -> bool:
 
 def held_types(text: str) -> frozenset[str]:
     """The kinds of answer a paragraph can give: figures, dates, places, names."""
-    words = re.findall(r"[^\W_]+", text.casefold())
+    # Every sentence of a library is read when its index is built: set operations and map()
+    # rather than a test per word.
+    words = REGEX_WORD_NO_UNDERSCORE.findall(text.casefold())
     held = set()
-    if any(w.isdigit() or w in NUMBER_WORDS for w in words):
+    if not NUMBER_WORDS.isdisjoint(words) or any(map(str.isdigit, words)):
         held.add("figure")
-    if YEAR.search(text) or any(w in MONTHS for w in words):
+    if YEAR.search(text) or not MONTHS.isdisjoint(words):
         held.add("date")
     if PLACE_PHRASE.search(text):
         held.add("place")
-    if _names(text):
+    if next(_names(text), None) is not None:
         held.add("name")
     return frozenset(held)
 
 
-def _names(text: str) -> list[str]:
+def _shouting(text: str) -> bool:
+    """Whether most of the text's letters are capitals."""
+    if text.isascii():
+        # The same counts as below, by deleting bytes rather than testing characters.
+        raw = text.encode("ascii")
+        letters = len(raw.translate(None, NOT_ASCII_LETTERS))
+        capitals = len(raw.translate(None, NOT_ASCII_CAPITALS))
+    else:
+        letters = sum(map(str.isalpha, text))
+        capitals = sum(map(str.isupper, filter(str.isalpha, text)))
+    return bool(letters) and capitals / letters >= SHOUTING_SHARE
+
+
+def _names(text: str) -> Iterator[str]:
     """Capitalised words that do not start a sentence, acronyms and numbers, as written."""
-    letters = sum(map(str.isalpha, text))
-    capitals = sum(map(str.isupper, filter(str.isalpha, text)))
-    if letters and capitals / letters >= SHOUTING_SHARE:
-        return [w for w in WORD_WITH_CASE.findall(text) if w.isdigit()]
+    if _shouting(text):
+        yield from (w for w in WORD_WITH_CASE.findall(text) if w.isdigit())
+        return
     words = WORD_AFTER_SENTENCE_END.findall(text)
     # The first word starts a sentence when it starts the text.
     first_starts = bool(words) and text[:1] == words[0][1][:1]
     # Capitalised (an ASCII capital first) or a number (decimal digits only); at a sentence's
     # start, only in capitals.
-    return [
-        word
-        for i, (sentence_end, word) in enumerate(words)
-        if (word[0] in ASCII_CAPITALS or word.isdecimal())
-        and (not (sentence_end or (i == 0 and first_starts)) or word.isupper())
-    ]
+    for i, (sentence_end, word) in enumerate(words):
+        if (word[0] in ASCII_CAPITALS or word.isdecimal()) and (
+            not (sentence_end or (i == 0 and first_starts)) or word.isupper()
+        ):
+            yield word
 
 
 def unknown_names(question: str, known: Container[str]) -> tuple[str, ...]:
