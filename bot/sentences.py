@@ -12,6 +12,7 @@ sentence after sentence: the text between sentences is whitespace, which no term
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -110,10 +111,11 @@ def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText
     vocabulary: dict[str, int] = {}
     plain_words: set[str] = set()
     paragraph_terms: list[list[str]] = []
-    term_ids: list[int] = []
-    term_starts = [0]
-    first_sentence = [0]
-    flags: list[int] = []
+    # Typed arrays, not lists: millions of ids as Python ints would take ~36 bytes each.
+    term_ids = array("i")
+    term_starts = array("q", [0])
+    first_sentence = array("q", [0])
+    flags = bytearray()
     for paragraph in paragraphs:
         terms: list[str] = []
         for position, sentence in enumerate(paragraph.sentences):
@@ -134,7 +136,7 @@ def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText
                     sentence_terms.append(term)
             terms += sentence_terms
             ids = {vocabulary.setdefault(t, len(vocabulary)) for t in sentence_terms}
-            term_ids += sorted(ids)
+            term_ids.extend(sorted(ids))
             term_starts.append(len(term_ids))
             kinds = sum(KIND_BITS[kind] for kind in cues.held_types(sentence))
             # The first sentence of a paragraph has nothing before it to refer to.
@@ -142,9 +144,9 @@ def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText
         first_sentence.append(len(flags))
         paragraph_terms.append(terms)
     table = SentenceTable(
-        term_ids=np.array(term_ids, dtype=np.int32),
-        term_starts=np.array(term_starts, dtype=np.int64),
-        first_sentence=np.array(first_sentence, dtype=np.int64),
-        flags=np.array(flags, dtype=np.uint8),
+        term_ids=np.frombuffer(term_ids, dtype=np.int32),
+        term_starts=np.frombuffer(term_starts, dtype=np.int64),
+        first_sentence=np.frombuffer(first_sentence, dtype=np.int64),
+        flags=np.frombuffer(flags, dtype=np.uint8),
     )
     return AnalysedText(paragraph_terms, table, vocabulary, plain_words)
