@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -100,15 +100,35 @@ class AnalysedText:
     # Every term of the text, numbered.
     vocabulary: dict[str, int]
     # Every word the text uses as written (glossary phrases apart), for spelling correction.
-    plain_words: set[str] = field(default_factory=set)
+    plain_words: set[str]
+
+
+class _TermNumbers(dict[str, int]):
+    """Each distinct word's term id, worked out once for one build; -1 for a word not searched
+    (a stop word). The analyzer's own cache is bounded, and a large library's vocabulary would
+    thrash it."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        super().__init__()
+        self.analyzer = analyzer
+        self.vocabulary: dict[str, int] = {}
+        self.terms: list[str] = []
+
+    def __missing__(self, word: str) -> int:
+        term = self.analyzer.text_term(word)
+        number = -1
+        if term is not None:
+            number = self.vocabulary.setdefault(term, len(self.terms))
+            if number == len(self.terms):
+                self.terms.append(term)
+        self[word] = number
+        return number
 
 
 def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText:
     """Read every sentence of the paragraphs once."""
-    # Each distinct word's term, for this build only: the analyzer's own cache is bounded, and
-    # a large library's vocabulary would thrash it.
-    term_of: dict[str, str | None] = {}
-    vocabulary: dict[str, int] = {}
+    numbers = _TermNumbers(analyzer)
+    terms = numbers.terms
     plain_words: set[str] = set()
     paragraph_terms: list[list[str]] = []
     # Typed arrays, not lists: millions of ids as Python ints would take ~36 bytes each.
@@ -117,36 +137,28 @@ def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText
     first_sentence = array("q", [0])
     flags = bytearray()
     for paragraph in paragraphs:
-        terms: list[str] = []
+        in_paragraph: list[int] = []
         for position, sentence in enumerate(paragraph.sentences):
-            refers_back = False
-            sentence_terms = []
-            for surface, word in analyzer.pieces(sentence):
-                if surface == word:
-                    plain_words.add(word)
-                    refers_back = refers_back or word in BACK_REFERENCES
-                    if word in term_of:
-                        term = term_of[word]
-                    else:
-                        term = term_of[word] = analyzer.text_term(word)
-                else:
-                    plain_words.update(surface.split())
-                    term = analyzer.text_term(word)
-                if term is not None:
-                    sentence_terms.append(term)
-            terms += sentence_terms
-            ids = {vocabulary.setdefault(t, len(vocabulary)) for t in sentence_terms}
-            term_ids.extend(sorted(ids))
+            words = analyzer.plain_words(sentence)
+            plain_words.update(words)
+            if analyzer.may_hold_phrase(words):
+                words = analyzer.words(sentence)
+            ids = list(map(numbers.__getitem__, words))
+            in_paragraph += ids
+            distinct = set(ids)
+            distinct.discard(-1)
+            term_ids.extend(sorted(distinct))
             term_starts.append(len(term_ids))
             kinds = sum(KIND_BITS[kind] for kind in cues.held_types(sentence))
             # The first sentence of a paragraph has nothing before it to refer to.
-            flags.append(kinds | (REFERS_BACK if refers_back and position > 0 else 0))
+            refers_back = position > 0 and not BACK_REFERENCES.isdisjoint(words)
+            flags.append(kinds | (REFERS_BACK if refers_back else 0))
         first_sentence.append(len(flags))
-        paragraph_terms.append(terms)
+        paragraph_terms.append([terms[i] for i in in_paragraph if i >= 0])
     table = SentenceTable(
         term_ids=np.frombuffer(term_ids, dtype=np.int32),
         term_starts=np.frombuffer(term_starts, dtype=np.int64),
         first_sentence=np.frombuffer(first_sentence, dtype=np.int64),
         flags=np.frombuffer(flags, dtype=np.uint8),
     )
-    return AnalysedText(paragraph_terms, table, vocabulary, plain_words)
+    return AnalysedText(paragraph_terms, table, numbers.vocabulary, plain_words)

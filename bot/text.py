@@ -211,11 +211,15 @@ class Analyzer:
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word)
 
-    def pieces(self, text: str) -> list[tuple[str, str]]:
+    def may_hold_phrase(self, words: Iterable[str]) -> bool:
+        """Whether plain words (case-folded) may hold a glossary phrase: most texts cannot."""
+        return not self._phrase_first_words.isdisjoint(words)
+
+    def _pieces(self, text: str) -> list[tuple[str, str]]:
         """(as written, as searched) for each word; a glossary phrase is one piece."""
         folded = self._fold(text)
         words = WORD.findall(folded)
-        if self._phrase_first_words.isdisjoint(words):
+        if not self.may_hold_phrase(words):
             return [(w, w) for w in words]
         pieces: list[tuple[str, str]] = []
         end = 0
@@ -229,7 +233,7 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Case-folded words with possessives and glossary phrases resolved."""
-        return [word for _, word in self.pieces(text)]
+        return [word for _, word in self._pieces(text)]
 
     def plain_words(self, text: str) -> list[str]:
         """Case-folded words as written, glossary phrases left apart."""
@@ -270,7 +274,7 @@ class Analyzer:
         term_of = self._query_term if query else self._text_term
         return [
             Token(surface, term)
-            for surface, word in self.pieces(text)
+            for surface, word in self._pieces(text)
             if (term := term_of(word)) is not None
         ]
 
