@@ -60,15 +60,7 @@ class FolderSource:
     read_model: bool = True
 
     def load(self) -> LibraryData:
-        if not self.folder.is_dir():
-            raise DataError(
-                f"data folder {self.folder} does not exist; set DATA_DIR to the statements' folder."
-            )
-        paths = sorted(self.folder.glob("*.txt"))
-        if not paths:
-            raise DataError(
-                f"data folder {self.folder} has no .txt statements; add one (see README, Data)."
-            )
+        paths = self._statement_paths()
         glossary_path = self.folder / GLOSSARY_FILE
         glossary = (
             parse_glossary(_read_text(glossary_path), str(glossary_path))
@@ -78,6 +70,39 @@ class FolderSource:
         model_path = self.folder / MODEL_FILE
         model = _model(model_path) if self.read_model and model_path.exists() else None
         return LibraryData(tuple(_document_file(path) for path in paths), glossary, model)
+
+    def _statement_paths(self) -> list[Path]:
+        if not self.folder.is_dir():
+            raise DataError(
+                f"data folder {self.folder} does not exist; set DATA_DIR to the statements' folder."
+            )
+        paths = sorted(self.folder.glob("*.txt"))
+        if not paths:
+            raise DataError(
+                f"data folder {self.folder} has no .txt statements; add one (see README, Data)."
+            )
+        return paths
+
+    def fingerprint(self) -> str:
+        """What load() would read, as names, sizes and modification times (absent files too):
+        a different fingerprint means the data may have changed. DataError as load() raises."""
+        paths = [self.folder / GLOSSARY_FILE]
+        if self.read_model:
+            paths.append(self.folder / MODEL_FILE)
+        for path in self._statement_paths():
+            examples = path.with_name(path.stem + EXAMPLES_SUFFIX)
+            paths += [path, path.with_suffix(".json"), examples]
+        lines = [f"{self.folder.resolve()} read_model={self.read_model}"]
+        for path in paths:
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                lines.append(f"{path.name} absent")
+            except OSError as exc:
+                raise DataError(f"cannot read {path}: {exc.strerror}.") from None
+            else:
+                lines.append(f"{path.name} {stat.st_size} {stat.st_mtime_ns}")
+        return "\n".join(lines)
 
 
 def _read_text(path: Path) -> str:
