@@ -201,7 +201,7 @@ def load_or_build(
         value = read(path, key)
     except (FileNotFoundError, NotADirectoryError):
         status = "built"
-        log.info("no index cache at %s yet; building it", path)
+        log.debug("no index cache at %s yet; building it", path)
     except StaleCacheError:
         log.info("index cache %s is out of date (data or code changed); rebuilding it", path)
     # Any damage at all means the same: rebuild.

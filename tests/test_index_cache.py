@@ -25,7 +25,9 @@ from bot.sources import FolderSource
 from bot.text import Analyzer
 from tests.conftest import DATA_DIR, load_questions
 
-QUESTIONS = [q["question"] for q in load_questions("dev_qa.jsonl") + load_questions("train_qa.jsonl")]
+QUESTIONS = [
+    q["question"] for name in ("dev_qa.jsonl", "train_qa.jsonl") for q in load_questions(name)
+]
 # Words of the statement, so that the generated documents compete with it for its questions.
 STATEMENT_WORDS = (
     "migration data governance member states consultation compact regional processes forum "
