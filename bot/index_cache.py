@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import glob
 import hashlib
 import json
 import logging
@@ -49,6 +50,8 @@ PREFIX = struct.Struct("<16sQI4x")
 # Every buffer starts at a multiple of this (a cache line; more than any dtype needs).
 ALIGNMENT = 64
 PICKLE_PROTOCOL = 5
+# A temporary file left this long is a killed writer's (a write takes seconds).
+STALE_TEMPORARY_SECONDS = 3600
 # The checksum reads this much of the file at a time (a multiple of any page size).
 CHECKSUM_CHUNK = 1 << 24
 SUFFIX = ".index"
@@ -134,6 +137,7 @@ def write(path: Path, key: str, value: object) -> None:
     crc = 0
     for piece in pieces:
         crc = zlib.crc32(piece, crc)
+    _remove_stale_temporaries(path)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(descriptor, "wb") as file:
@@ -146,6 +150,16 @@ def write(path: Path, key: str, value: object) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files of writers killed mid-write; another writer's is younger than this."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        try:
+            if time.time() - leftover.stat().st_mtime > STALE_TEMPORARY_SECONDS:
+                leftover.unlink()
+        except OSError:
+            continue
 
 
 def read(path: Path, key: str) -> object:

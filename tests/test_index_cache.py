@@ -317,3 +317,14 @@ def test_the_cache_file_is_named_by_the_folder_and_holds_no_temporary_files(tmp_
     assert index_cache.cache_path(tmp_path, DATA_DIR) != index_cache.cache_path(tmp_path, tmp_path)
     open_library(FolderSource(DATA_DIR), tmp_path)
     assert [p.suffix for p in tmp_path.iterdir()] == [index_cache.SUFFIX]
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_writer(tmp_path):
+    path = index_cache.cache_path(tmp_path, DATA_DIR)
+    stale, current = tmp_path / f".{path.name}.killed", tmp_path / f".{path.name}.writing"
+    for leftover in (stale, current):
+        leftover.write_bytes(b"half a cache")
+    hours_ago = os.stat(stale).st_mtime - 2 * index_cache.STALE_TEMPORARY_SECONDS
+    os.utime(stale, (hours_ago, hours_ago))
+    open_library(FolderSource(DATA_DIR), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, current.name])
