@@ -22,12 +22,13 @@ from bot.index_cache import CacheWriteError
 from bot.library import Library, load_library, open_library
 from bot.ranking import InvertedIndexScorer
 from bot.sources import FolderSource
+from bot.spelling import SCAN_MAX_WORDS, length_window
 from bot.text import Analyzer
 from tests.conftest import DATA_DIR, load_questions
 
 QUESTIONS = [
     q["question"] for name in ("dev_qa.jsonl", "train_qa.jsonl") for q in load_questions(name)
-]
+] + ["who shoud lead on migraton data governanse?", "what about the regionl consultaton proceses"]
 # Words of the statement, so that the generated documents compete with it for its questions.
 STATEMENT_WORDS = (
     "migration data governance member states consultation compact regional processes forum "
@@ -119,7 +120,13 @@ def test_loaded_arrays_are_read_only_views_of_the_mapped_file(generated_folder, 
     open_library(FolderSource(generated_folder), tmp_path)
     library = open_library(FolderSource(generated_folder), tmp_path).value
     text = library.index._ranker.text
+    # The generated library takes the large-library paths: inverted indexes on both fields,
+    # and more words of a length than spelling correction compares one by one.
     assert isinstance(text, InvertedIndexScorer)
+    assert isinstance(library.index._ranker.examples, InvertedIndexScorer)
+    window = length_window(len("governanse"))
+    words = library.index._spelling.words
+    assert sum(len(w) in window for w in words) > SCAN_MAX_WORDS
     postings = text.postings(0)
     assert not postings.flags.writeable
     assert isinstance(base_chain(postings), mmap.mmap)
