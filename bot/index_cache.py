@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
 import numpy as np
+import rank_bm25
+import Stemmer
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +94,16 @@ def cache_path(directory: Path, folder: Path) -> Path:
 
 @functools.cache
 def code_version() -> str:
-    """A hash of the package's source and text data files, Python's and numpy's versions."""
+    """A hash of the package's source and text data files, Python's and numpy's versions, and
+    the installed files of the libraries whose results or objects an index stores."""
     digest = hashlib.sha256()
     for part in (sys.version, np.__version__, str(PICKLE_PROTOCOL), sys.byteorder):
         digest.update(part.encode() + b"\0")
+    # The stems, and rank-bm25's scorers for small libraries; neither has a cheap version
+    # number (importlib.metadata takes 30 ms), and an upgrade rewrites their files.
+    for module in (Stemmer, rank_bm25):
+        stat = Path(module.__file__ or "").stat()
+        digest.update(f"{module.__name__} {stat.st_size} {stat.st_mtime_ns}\0".encode())
     files = sorted(
         p
         for p in PACKAGE.rglob("*")
