@@ -9,6 +9,7 @@ ranked exactly as before.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -98,12 +99,8 @@ class TwoFieldRanker:
             )
 
     def _single_term_scores(self, scorer: Scorer) -> TermScores[list[float]]:
-        def scores(term: str) -> list[float]:
-            vector = [0.0] * self.paragraph_count
-            for i, score in scorer.top([term], self.paragraph_count):
-                vector[i] = score
-            return vector
-
+        # A partial, not a closure, so that the ranker can be stored (bot/index_cache.py).
+        scores = functools.partial(_term_vector, scorer, self.paragraph_count)
         return TermScores(scores, scorer.document_frequency)
 
     def text_frequency(self, term: str) -> int:
@@ -150,6 +147,18 @@ class TwoFieldRanker:
         # Best first; a stable sort keeps ties in index order.
         order = sorted(range(n), key=combined.__getitem__, reverse=True)[:k]
         return [FieldScores(i, combined[i], text_scores[i], examples_scores[i]) for i in order]
+
+
+def _term_vector(scorer: Scorer, paragraph_count: int, term: str) -> list[float]:
+    """Every paragraph's score for one term, as a list."""
+    vector = [0.0] * paragraph_count
+    for i, score in scorer.top([term], paragraph_count):
+        vector[i] = score
+    return vector
+
+
+def _term_scores(scorer: Scorer, term: str) -> FloatArray:
+    return scorer.scores([term])
 
 
 # How many of the most similar example questions vote on whether a question looks answerable,
@@ -220,7 +229,9 @@ class NearestExamples:
         self._scores: TermScores[FloatArray] | None = None
         if any(example_terms):
             scorer = InvertedIndexScorer(example_terms, "plus")
-            self._scores = TermScores(lambda term: scorer.scores([term]), scorer.document_frequency)
+            self._scores = TermScores(
+                functools.partial(_term_scores, scorer), scorer.document_frequency
+            )
         # The paragraph and sentence of each example labelled with a sentence; -1 for the others.
         labelled = [
             (label.paragraph, label.sentence)

@@ -6,9 +6,11 @@ measured is what users get. `build_library` is pure; the source does the reading
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 
+from bot import index_cache
 from bot.corpus import (
     DataError,
     Document,
@@ -21,7 +23,7 @@ from bot.examples import parse_examples
 from bot.outline import Entry, Outline
 from bot.ranking import Variant
 from bot.search import DEFAULT_LIMIT, DEFAULT_VARIANT, Answer, SearchIndex, clean_question
-from bot.sources import LibraryData, Source
+from bot.sources import FolderSource, LibraryData, Source
 from bot.text import Analyzer, Glossary
 
 
@@ -34,6 +36,8 @@ class Library:
     glossary: Glossary
     # Where the data came from, so that a reload reads the same place.
     source: Source | None = None
+    # Where its index is cached (bot/index_cache.py), so that a reload goes through the cache.
+    cache_dir: Path | None = None
 
     @property
     def paragraphs(self) -> tuple[Paragraph, ...]:
@@ -100,7 +104,11 @@ class Library:
         """The same library read again from its source (DataError if the data is now bad)."""
         if self.source is None:
             raise DataError("this library was not read from a source, so it cannot be reloaded.")
-        return load_library(self.source, self.index.variant)
+        return load_library(self.source, self.index.variant, self.cache_dir)
+
+    def __getstate__(self) -> dict[str, object]:
+        # Lookups computed on first use are computed again after loading.
+        return index_cache.stored_state(self)
 
 
 def build_library(
@@ -132,6 +140,34 @@ def build_library(
     return Library(documents, index, data.glossary, source)
 
 
-def load_library(source: Source, variant: Variant = DEFAULT_VARIANT) -> Library:
-    """Read a source and build its library."""
-    return build_library(source.load(), variant, source)
+def load_library(
+    source: Source, variant: Variant = DEFAULT_VARIANT, cache_dir: Path | None = None
+) -> Library:
+    """Read a source and build its library; with a cache folder, a folder source's library is
+    read from its cache when the data and code are unchanged, and cached once built."""
+    if cache_dir is None or not isinstance(source, FolderSource):
+        return build_library(source.load(), variant, source)
+    return open_library(source, cache_dir, variant).value
+
+
+def open_library(
+    source: FolderSource,
+    cache_dir: Path,
+    variant: Variant = DEFAULT_VARIANT,
+    *,
+    must_save: bool = False,
+) -> index_cache.Cached[Library]:
+    """The library of a data folder from its cache in cache_dir, or built and cached there
+    (see index_cache.load_or_build for stale, damaged and unwritable caches)."""
+    # Taken before reading: data edited while it is read is stored under the old key and
+    # rebuilt at the next start, never served as current.
+    key = index_cache.cache_key(source.fingerprint(), variant)
+    cached = index_cache.load_or_build(
+        index_cache.cache_path(cache_dir, source.folder),
+        key,
+        lambda: build_library(source.load(), variant, source),
+        Library,
+        must_save=must_save,
+    )
+    # A reload reads where this process was told to read, through the same cache.
+    return replace(cached, value=replace(cached.value, source=source, cache_dir=cache_dir))

@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from rank_bm25 import BM25L, BM25Okapi, BM25Plus
 
+from bot.index_cache import stored_state
+
 Variant = Literal["okapi", "plus", "l"]
 BM25_VARIANTS = {"okapi": BM25Okapi, "plus": BM25Plus, "l": BM25L}
 
@@ -489,6 +491,15 @@ class InvertedIndexScorer:
 
     def release(self, workspace: _Workspace) -> None:
         self._workspaces.append(workspace)
+
+    def __getstate__(self) -> dict[str, object]:
+        # Queries write into their workspaces: loaded from a cache they would be read-only
+        # views of the file, so they are left out and made again as queries need them.
+        return stored_state(self, leave_out={"_workspaces"})
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._workspaces = []
 
 
 def _postings(

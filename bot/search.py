@@ -20,6 +20,7 @@ from bot.fields import (
     Neighbours,
     TwoFieldRanker,
 )
+from bot.index_cache import stored_state
 from bot.ranking import Variant
 from bot.sentences import ParagraphSentences, analyse
 from bot.spelling import SpellingIndex
@@ -479,3 +480,13 @@ class SearchIndex:
             if score > best_score:
                 best, best_score = i, score
         return best
+
+    def __getstate__(self) -> dict[str, object]:
+        # The memos _install_caches puts on the instance are rebuilt on load, empty.
+        return stored_state(self)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._install_caches()
+        # As in __init__: the table the first question with an unknown word would load.
+        cues.english_zipf()

@@ -8,6 +8,7 @@ it into a library without touching the disk or the network. The first source is 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -60,15 +61,7 @@ class FolderSource:
     read_model: bool = True
 
     def load(self) -> LibraryData:
-        if not self.folder.is_dir():
-            raise DataError(
-                f"data folder {self.folder} does not exist; set DATA_DIR to the statements' folder."
-            )
-        paths = sorted(self.folder.glob("*.txt"))
-        if not paths:
-            raise DataError(
-                f"data folder {self.folder} has no .txt statements; add one (see README, Data)."
-            )
+        paths = self._statement_paths()
         glossary_path = self.folder / GLOSSARY_FILE
         glossary = (
             parse_glossary(_read_text(glossary_path), str(glossary_path))
@@ -78,6 +71,48 @@ class FolderSource:
         model_path = self.folder / MODEL_FILE
         model = _model(model_path) if self.read_model and model_path.exists() else None
         return LibraryData(tuple(_document_file(path) for path in paths), glossary, model)
+
+    def _statement_paths(self) -> list[Path]:
+        self._check_folder()
+        paths = sorted(self.folder.glob("*.txt"))
+        if not paths:
+            raise self._no_statements()
+        return paths
+
+    def _check_folder(self) -> None:
+        if not self.folder.is_dir():
+            raise DataError(
+                f"data folder {self.folder} does not exist; set DATA_DIR to the statements' folder."
+            )
+
+    def _no_statements(self) -> DataError:
+        return DataError(
+            f"data folder {self.folder} has no .txt statements; add one (see README, Data)."
+        )
+
+    def fingerprint(self) -> str:
+        """What load() would read, as names, sizes and modification times (absent files too):
+        a different fingerprint means the data may have changed. DataError as load() raises."""
+        self._check_folder()
+        # One listing, names as strings: a large library has thousands of files, and sorting
+        # Paths or stating each name took longer than the rest of a start from the cache.
+        try:
+            with os.scandir(self.folder) as entries:
+                stats = {entry.name: entry.stat() for entry in entries if entry.is_file()}
+        except OSError as exc:
+            raise DataError(f"cannot read {self.folder}: {exc.strerror}.") from None
+        statements = sorted(name for name in stats if name.endswith(".txt"))
+        if not statements:
+            raise self._no_statements()
+        names = [GLOSSARY_FILE, *([MODEL_FILE] if self.read_model else [])]
+        for name in statements:
+            stem = name.removesuffix(".txt")
+            names += [name, stem + ".json", stem + EXAMPLES_SUFFIX]
+        lines = [f"{self.folder.resolve()} read_model={self.read_model}"]
+        for name in names:
+            stat = stats.get(name)
+            lines.append(f"{name} {stat.st_size} {stat.st_mtime_ns}" if stat else f"{name} absent")
+        return "\n".join(lines)
 
 
 def _read_text(path: Path) -> str:

@@ -134,10 +134,11 @@ class Analyzer:
         self, glossary: Glossary | None = None, extra_stop_words: Iterable[str] = ()
     ) -> None:
         self.glossary = glossary or Glossary()
+        self._extra_stop_words = frozenset(extra_stop_words)
         self._stemmer = Stemmer.Stemmer("english")
         # Chat words are compared as stems, so "think", "thinks" and "thinking" all drop out.
         self.chat_stems = frozenset(
-            self.stem(w.casefold()) for w in (*self.glossary.chat_words, *extra_stop_words)
+            self.stem(w.casefold()) for w in (*self.glossary.chat_words, *self._extra_stop_words)
         )
         self._phrase_pattern, self._phrase_words = self._compile_phrases()
         # A text holding none of these words holds no phrase: most questions skip the pattern.
@@ -292,3 +293,7 @@ class Analyzer:
     def text_term(self, word: str) -> str | None:
         """The term a word of a statement's text is indexed as; None for a stop word."""
         return self._text_term(word)
+
+    def __reduce__(self) -> tuple[type[Analyzer], tuple[Glossary, frozenset[str]]]:
+        # Stored as what it is made from: the stemmer (a C object) and the memos are rebuilt.
+        return (Analyzer, (self.glossary, self._extra_stop_words))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -123,6 +125,59 @@ def test_bad_data_file_exits_2_with_one_line(cwd, write_statement):
     result = run("check", env={"DATA_DIR": str(folder)}, cwd=cwd)
     assert result.returncode == 2
     assert "not UTF-8" in result.stderr and result.stderr.count("\n") == 1
+
+
+INDEX_LINE = re.compile(
+    r"index (built|already fresh|rebuilt): 1 document, 6 paragraphs, (\S+\.index), [0-9.]+ s\n"
+)
+
+
+def test_index_builds_the_cache_then_finds_it_fresh(cwd):
+    state = cwd / "state-here"
+    built = run("index", env={"STATE_DIR": str(state)}, cwd=cwd)
+    assert built.returncode == 0, built.stderr
+    match = INDEX_LINE.fullmatch(built.stdout)
+    assert match and match.group(1) == "built"
+    path = Path(match.group(2))
+    assert path.parent == state / "index" and path.is_file()
+    again = run("index", env={"STATE_DIR": str(state)}, cwd=cwd)
+    match = INDEX_LINE.fullmatch(again.stdout)
+    assert match and match.group(1) == "already fresh"
+    assert again.stderr == ""
+    # The other commands read the same cache.
+    asked = run("ask", "--json", "gfmd", env={"STATE_DIR": str(state)}, cwd=cwd)
+    assert asked.returncode == 0 and asked.stderr == ""
+    assert [p.name for p in (state / "index").iterdir()] == [path.name]
+
+
+def test_index_of_bad_data_or_an_unwritable_cache_exits_2_with_one_line(cwd):
+    missing = run("index", env={"DATA_DIR": str(cwd / "nowhere")}, cwd=cwd)
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert missing.stderr.startswith("error: ") and missing.stderr.count("\n") == 1
+    (cwd / "a-file").write_text("", encoding="utf-8")
+    unwritable = run("index", env={"STATE_DIR": str(cwd / "a-file")}, cwd=cwd)
+    assert unwritable.returncode == 2 and unwritable.stdout == ""
+    assert unwritable.stderr.startswith("error: cannot write the index cache in ")
+    assert unwritable.stderr.count("\n") == 1 and "Traceback" not in unwritable.stderr
+
+
+def test_an_unwritable_cache_still_answers_with_one_warning(cwd):
+    (cwd / "a-file").write_text("", encoding="utf-8")
+    result = run("ask", "--json", "gfmd", env={"STATE_DIR": str(cwd / "a-file")}, cwd=cwd)
+    assert result.returncode == 0 and json.loads(result.stdout)["answered"] is True
+    assert result.stderr.count("\n") == 1 and "cannot write the index cache" in result.stderr
+
+
+def test_a_damaged_cache_is_rebuilt_with_one_warning(cwd):
+    # STATE_DIR as configured: relative to the working folder.
+    path = cwd / INDEX_LINE.fullmatch(run("index", cwd=cwd).stdout).group(2)
+    path.write_bytes(path.read_bytes()[:1000])
+    result = run("ask", "--json", "gfmd", cwd=cwd)
+    assert result.returncode == 0 and json.loads(result.stdout)["answered"] is True
+    assert result.stderr.count("\n") == 1 and "unreadable" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert INDEX_LINE.fullmatch(run("index", cwd=cwd).stdout).group(1) == "already fresh"
+    assert path.parent == cwd / "state" / "index"
 
 
 def test_dotenv_in_the_working_folder_is_read(cwd):
