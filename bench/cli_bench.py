@@ -28,19 +28,24 @@ import bot.app  # noqa: F401
 imported = time.perf_counter()
 from pathlib import Path
 from bot.embeds import answer_embed
+from bot.cli import index_dir
+from bot.config import load_settings
 from bot.library import load_library
 from bot.sources import FolderSource
-library = load_library(FolderSource(Path(sys.argv[1])))
+# As `python -m bot run` loads it: through the index cache under STATE_DIR.
+library = load_library(FolderSource(Path(sys.argv[1])), cache_dir=index_dir(load_settings()))
 answer_embed(library.ask("Who should lead on migration data?"), library)
 peak = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]
 print(json.dumps({"import_s": imported - start, "peak_rss_bytes": int(peak) * 1024}))
 """
 
 
-def environment(data_dir: Path) -> dict[str, str]:
+def environment(data_dir: Path, state_dir: Path) -> dict[str, str]:
     # No token: `ask` never connects, and a developer's .env must not change what is measured.
     environ = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     environ["DATA_DIR"] = str(data_dir)
+    # The index cache lives here: an empty folder measures a cold start, a used one a warm one.
+    environ["STATE_DIR"] = str(state_dir)
     return environ
 
 
@@ -63,7 +68,11 @@ def usage_of(pid: int) -> tuple[float, float, int]:
 
 
 def ask_through_cli(
-    data_dir: Path, questions: list[str], root: Path = ROOT, python: str = sys.executable
+    data_dir: Path,
+    questions: list[str],
+    state_dir: Path,
+    root: Path = ROOT,
+    python: str = sys.executable,
 ) -> dict:
     """One run of the CLI over all the questions: start-up, per-question gaps, peak RSS, and
     the CPU time the questions after the first took (less noisy than wall time on a busy
@@ -75,7 +84,7 @@ def ask_through_cli(
     child = subprocess.Popen(
         [python, "-m", "bot", "ask", "--json"],
         cwd=root,
-        env=environment(data_dir),
+        env=environment(data_dir, state_dir),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -126,12 +135,12 @@ def ask_through_cli(
     }
 
 
-def bot_process_with_discord(data_dir: Path, python: str = sys.executable) -> dict:
+def bot_process_with_discord(data_dir: Path, state_dir: Path, python: str = sys.executable) -> dict:
     """What the Discord bot holds before it connects: discord.py imported, the index, one embed."""
     done = subprocess.run(
         [python, "-c", DISCORD_IMPORT, str(data_dir)],
         cwd=ROOT,
-        env=environment(data_dir),
+        env=environment(data_dir, state_dir),
         capture_output=True,
         text=True,
         check=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import gc
 import logging
 import re
 import time
@@ -224,6 +225,11 @@ class StatementCog(commands.Cog, name="Statement"):
                 log.error("reload failed, still serving the previous data: %s", exc)
                 return f"Reload failed, still serving the previous data: {exc}"
             self.library = fresh
+            # The library loaded at start was frozen (bot/cli.py), and its index holds cycles
+            # (memos of its own methods): thawed and collected here, or it would stay for good.
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
         paragraphs = len(fresh.paragraphs)
         log.info("reloaded: %d document(s), %d paragraphs", len(fresh.documents), paragraphs)
         return f"Reloaded: {len(fresh.documents)} document(s), {paragraphs} paragraphs."
