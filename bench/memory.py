@@ -79,8 +79,7 @@ def paragraph_parts(paragraphs: tuple[Paragraph, ...]) -> dict[str, int]:
     text = sentences = 0
     for paragraph in paragraphs:
         text += sys.getsizeof(paragraph.text)
-        sentences += sys.getsizeof(paragraph.sentence_spans)
-        sentences += sum(sys.getsizeof(span) for span in paragraph.sentence_spans)
+        sentences += sys.getsizeof(paragraph.sentence_offsets)
     return {"text": text, "sentences": sentences}
 
 

@@ -187,7 +187,10 @@ class SearchIndex:
             variant,
             examples_weight,
         )
-        self._example_terms = [frozenset(terms) for terms in paragraph_examples]
+        # Most paragraphs of a large library have no examples: they share one empty set, which a
+        # stored index then holds once.
+        no_terms: frozenset[str] = frozenset()
+        self._example_terms = [frozenset(t) if t else no_terms for t in paragraph_examples]
         self._install_caches()
         # Gathered now rather than at the first typo: on a large corpus it takes seconds, and
         # an interaction has to be answered within three. The English word frequencies too
