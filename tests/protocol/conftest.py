@@ -7,11 +7,14 @@ the suite pays the start-up cost a handful of times rather than once per test.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import re
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +40,9 @@ BOT_ENV_KEYS = (
     "STATE_DIR",
 )
 START_TIMEOUT = 30.0
+# STATE_DIR for the bots a test does not give one, removed when the run ends.
+RUN_STATE_DIR = Path(tempfile.mkdtemp(prefix="statement-bot-protocol-"))
+atexit.register(shutil.rmtree, RUN_STATE_DIR, ignore_errors=True)
 REPORT_KEY = pytest.StashKey[list[str]]()
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|Unhandled exception|Task exception")
 
@@ -59,6 +65,8 @@ class BotProcess:
         # the bot for keys set here, and every key the bot reads is set here or removed.
         base = {k: v for k, v in os.environ.items() if k not in BOT_ENV_KEYS}
         base["PYTHONUNBUFFERED"] = "1"
+        # The bot writes its index cache there: the run's own folder, not the repository's.
+        base["STATE_DIR"] = str(RUN_STATE_DIR)
         base.pop("PYTHONDONTWRITEBYTECODE", None)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
