@@ -22,6 +22,7 @@ from bot.ranking import (
     FieldQuery,
     FloatArray,
     InvertedIndexScorer,
+    NumberedTerms,
     Scorer,
     Variant,
     make_scorer,
@@ -75,7 +76,7 @@ class TwoFieldRanker:
 
     def __init__(
         self,
-        text_terms: Sequence[Sequence[str]],
+        text_terms: Sequence[Sequence[str]] | NumberedTerms,
         example_terms: Sequence[Sequence[str]],
         variant: Variant,
         examples_weight: float,

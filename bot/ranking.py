@@ -101,6 +101,43 @@ class Scorer(Protocol):
         ...
 
 
+@dataclass(frozen=True, eq=False)
+class NumberedTerms:
+    """Paragraphs' terms as ids, numbered in order of first occurrence (as rank-bm25 meets
+    them): every occurrence, paragraph after paragraph, and each paragraph's length. What the
+    inverted index is built from, without a list of strings per paragraph."""
+
+    vocabulary: dict[str, int]
+    # Typed arrays ("i" and "q"): a list of int objects would take seven times the memory.
+    occurrences: array
+    lengths: array
+
+    @classmethod
+    def of(cls, paragraph_terms: Iterable[Sequence[str]]) -> NumberedTerms:
+        """Numbered from term lists, which may be a generator never held whole."""
+        # A missing term takes the next id without a Python-level call per occurrence.
+        term_ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        occurrences = array("i")
+        lengths = array("q")
+        for terms in paragraph_terms:
+            lengths.append(len(terms))
+            occurrences.extend(map(term_ids.__getitem__, terms))
+        # A plain dict from now on: looking up an unknown term must not add it.
+        return cls(dict(term_ids), occurrences, lengths)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def lists(self) -> list[list[str]]:
+        """Each paragraph's terms, as rank-bm25 takes them."""
+        terms = list(self.vocabulary)
+        ends = itertools.accumulate(self.lengths)
+        return [
+            [terms[i] for i in self.occurrences[end - length : end]]
+            for end, length in zip(ends, self.lengths, strict=True)
+        ]
+
+
 class RankBM25Scorer:
     """rank-bm25 itself: every paragraph scored, the best k returned."""
 
@@ -205,30 +242,24 @@ class InvertedIndexScorer:
 
     def __init__(
         self,
-        paragraph_terms: Iterable[Sequence[str]],
+        paragraph_terms: Iterable[Sequence[str]] | NumberedTerms,
         variant: Variant,
         champions_per_term: int = CHAMPIONS_PER_TERM,
     ) -> None:
         self.variant: Variant = variant
-        # Ids in order of first occurrence, as rank-bm25 meets terms; a missing term takes the
-        # next id without a Python-level call per occurrence.
-        term_ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)
-        # Every term occurrence as a term id, paragraphs one after another, in a typed array:
-        # a list of int objects would take seven times the memory while building.
-        occurrences = array("i")
-        lengths = array("q")
-        for terms in paragraph_terms:
-            lengths.append(len(terms))
-            occurrences.extend(map(term_ids.__getitem__, terms))
-        # A plain dict from now on: looking up an unknown term must not add it.
-        self._term_ids: dict[str, int] = dict(term_ids)
-        del term_ids
-        # Counted here, not with len(), so the term lists can be a generator never held whole.
+        numbered = (
+            paragraph_terms
+            if isinstance(paragraph_terms, NumberedTerms)
+            else NumberedTerms.of(paragraph_terms)
+        )
+        self._term_ids: dict[str, int] = numbered.vocabulary
+        occurrences, lengths = numbered.occurrences, numbered.lengths
+        del numbered
         self.paragraph_count = n = len(lengths)
         doc_len = np.frombuffer(lengths, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
         self.average_length = int(doc_len.sum()) / n if n else 0.0
-        # Handed over in a list, so that _postings can free the occurrences (~30 MB at
-        # 100,000 paragraphs) before it allocates what it returns.
+        # Handed over in a list, so that _postings can free the occurrences (~70 MB at
+        # 100,000 paragraphs) before it allocates what it returns, unless a caller keeps them.
         handed_over = [occurrences]
         del occurrences
         self._paragraphs, self._counts, document_frequency = _postings(
@@ -884,8 +915,14 @@ def best_scores(
     return _best_of(ascending, scores[ascending], k)
 
 
-def make_scorer(paragraph_terms: Iterable[Sequence[str]], variant: Variant) -> Scorer:
+def make_scorer(
+    paragraph_terms: Iterable[Sequence[str]] | NumberedTerms, variant: Variant
+) -> Scorer:
     """rank-bm25 itself for a statement or a few; the inverted index, with its scores, beyond."""
+    if isinstance(paragraph_terms, NumberedTerms):
+        if len(paragraph_terms) <= RANK_BM25_MAX_PARAGRAPHS:
+            return RankBM25Scorer(paragraph_terms.lists(), variant)
+        return InvertedIndexScorer(paragraph_terms, variant)
     stream = iter(paragraph_terms)
     first = [list(terms) for terms in itertools.islice(stream, RANK_BM25_MAX_PARAGRAPHS + 1)]
     if len(first) <= RANK_BM25_MAX_PARAGRAPHS:

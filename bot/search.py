@@ -180,9 +180,9 @@ class SearchIndex:
             examples_weight = model.examples_weight if model else DEFAULT_EXAMPLES_WEIGHT
         text = analyse(self.paragraphs, analyzer)
         self._sentences = text.sentences
-        self._term_ids = text.vocabulary
+        self._term_ids = text.terms.vocabulary
         self._ranker = TwoFieldRanker(
-            text.paragraph_terms,
+            text.terms,
             paragraph_examples,
             variant,
             examples_weight,

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from bot import cues
 from bot.corpus import Paragraph
+from bot.ranking import NumberedTerms
 from bot.text import Analyzer
 
 # "It can…", "its network": a sentence with one of these words borrows from the ones before.
@@ -94,11 +95,10 @@ class AnalysedText:
     """A library's paragraphs, analysed once: what the rankers, sentence choice and spelling
     correction are built from."""
 
-    # Each paragraph's terms in reading order, repeats included (what BM25 counts).
-    paragraph_terms: list[list[str]]
+    # Each paragraph's terms in reading order, repeats included (what BM25 counts), as ids of
+    # the vocabulary (every term of the text, numbered in order of first occurrence).
+    terms: NumberedTerms
     sentences: SentenceTable
-    # Every term of the text, numbered.
-    vocabulary: dict[str, int]
     # Every word the text uses as written (glossary phrases apart), for spelling correction.
     plain_words: set[str]
 
@@ -112,15 +112,10 @@ class _TermNumbers(dict[str, int]):
         super().__init__()
         self.analyzer = analyzer
         self.vocabulary: dict[str, int] = {}
-        self.terms: list[str] = []
 
     def __missing__(self, word: str) -> int:
         term = self.analyzer.text_term(word)
-        number = -1
-        if term is not None:
-            number = self.vocabulary.setdefault(term, len(self.terms))
-            if number == len(self.terms):
-                self.terms.append(term)
+        number = -1 if term is None else self.vocabulary.setdefault(term, len(self.vocabulary))
         self[word] = number
         return number
 
@@ -128,10 +123,10 @@ class _TermNumbers(dict[str, int]):
 def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText:
     """Read every sentence of the paragraphs once."""
     numbers = _TermNumbers(analyzer)
-    terms = numbers.terms
     plain_words: set[str] = set()
-    paragraph_terms: list[list[str]] = []
     # Typed arrays, not lists: millions of ids as Python ints would take ~36 bytes each.
+    occurrences = array("i")
+    lengths = array("q")
     term_ids = array("i")
     term_starts = array("q", [0])
     first_sentence = array("q", [0])
@@ -154,11 +149,14 @@ def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText
             refers_back = position > 0 and not BACK_REFERENCES.isdisjoint(words)
             flags.append(kinds | (REFERS_BACK if refers_back else 0))
         first_sentence.append(len(flags))
-        paragraph_terms.append([terms[i] for i in in_paragraph if i >= 0])
+        searched = [i for i in in_paragraph if i >= 0]
+        occurrences.extend(searched)
+        lengths.append(len(searched))
     table = SentenceTable(
         term_ids=np.frombuffer(term_ids, dtype=np.int32),
         term_starts=np.frombuffer(term_starts, dtype=np.int64),
         first_sentence=np.frombuffer(first_sentence, dtype=np.int64),
         flags=np.frombuffer(flags, dtype=np.uint8),
     )
-    return AnalysedText(paragraph_terms, table, numbers.vocabulary, plain_words)
+    terms = NumberedTerms(numbers.vocabulary, occurrences, lengths)
+    return AnalysedText(terms, table, plain_words)

@@ -15,6 +15,7 @@ from bot.ranking import (
     RANK_BM25_MAX_PARAGRAPHS,
     FieldQuery,
     InvertedIndexScorer,
+    NumberedTerms,
     RankBM25Scorer,
     best_scores,
     bm25_idf,
@@ -180,6 +181,18 @@ def test_make_scorer_keeps_rank_bm25_for_a_few_paragraphs_and_the_index_beyond(z
         assert few.document_frequency(word) == sum(
             word in p for p in zipf_paragraphs[:RANK_BM25_MAX_PARAGRAPHS]
         )
+
+
+def test_numbered_terms_index_as_their_term_lists_do(zipf_paragraphs):
+    numbered = NumberedTerms.of(zipf_paragraphs)
+    assert numbered.lists() == [list(p) for p in zipf_paragraphs]
+    from_ids = make_scorer(numbered, "plus")
+    from_lists = InvertedIndexScorer(zipf_paragraphs, "plus")
+    assert isinstance(from_ids, InvertedIndexScorer)
+    for terms in zipf_queries(zipf_paragraphs):
+        assert from_ids.top(terms, 5) == from_lists.top(terms, 5)
+    few = NumberedTerms.of(zipf_paragraphs[:RANK_BM25_MAX_PARAGRAPHS])
+    assert isinstance(make_scorer(few, "plus"), RankBM25Scorer)
 
 
 def test_term_lists_can_stream_from_a_generator(zipf_paragraphs):

@@ -32,14 +32,14 @@ def paragraphs():
 
 def test_paragraph_terms_are_the_analyzers_terms_of_the_whole_text(analyzer, paragraphs):
     analysed = analyse(paragraphs, analyzer)
-    assert analysed.paragraph_terms == [analyzer.terms(p.text) for p in paragraphs]
-    assert "gfmd" in analysed.paragraph_terms[0]
+    assert analysed.terms.lists() == [analyzer.terms(p.text) for p in paragraphs]
+    assert "gfmd" in analysed.terms.lists()[0]
 
 
 def test_the_shipped_statement_is_analysed_as_its_paragraphs(library):
     analyzer = library.index.analyzer
     analysed = analyse(library.paragraphs, analyzer)
-    assert analysed.paragraph_terms == [analyzer.terms(p.text) for p in library.paragraphs]
+    assert analysed.terms.lists() == [analyzer.terms(p.text) for p in library.paragraphs]
     assert analysed.plain_words == {
         w for p in library.paragraphs for w in analyzer.plain_words(p.text)
     }
@@ -47,7 +47,7 @@ def test_the_shipped_statement_is_analysed_as_its_paragraphs(library):
 
 def test_each_sentence_keeps_its_own_terms_and_kinds(analyzer, paragraphs):
     analysed = analyse(paragraphs, analyzer)
-    ids = analysed.vocabulary
+    ids = analysed.terms.vocabulary
     for number, paragraph in enumerate(paragraphs):
         view = analysed.sentences.paragraph(number)
         assert len(view.sentences) == len(paragraph.sentences)
@@ -79,9 +79,9 @@ def test_kinds_are_read_per_sentence(analyzer, paragraphs):
 def test_held_near_prefers_the_sentences_holding_the_terms(analyzer, paragraphs):
     analysed = analyse(paragraphs, analyzer)
     view = analysed.sentences.paragraph(0)
-    states = analysed.vocabulary[analyzer.term("states")]
+    states = analysed.terms.vocabulary[analyzer.term("states")]
     assert "figure" in view.held_near([states])
     (civil_society,) = analyzer.terms("civil society")
-    assert "figure" not in view.held_near([analysed.vocabulary[civil_society]])
+    assert "figure" not in view.held_near([analysed.terms.vocabulary[civil_society]])
     # No sentence holds the term: what the whole paragraph holds.
     assert view.held_near([-1]) == frozenset().union(*view.held)
