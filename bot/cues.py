@@ -80,7 +80,6 @@ ASCII_CAPITALS = frozenset(string.ascii_uppercase)
 ALL_BYTES = bytes(range(256))
 NOT_ASCII_LETTERS = ALL_BYTES.translate(None, string.ascii_letters.encode())
 NOT_ASCII_CAPITALS = ALL_BYTES.translate(None, string.ascii_uppercase.encode())
-REGEX_WORD_NO_UNDERSCORE = re.compile(r"[^\W_]+")
 WORD_WITH_CASE = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
 POSSESSIVE_END = re.compile(r"['’]s$")
 # Each word, with the end of the sentence before it if there is one.
@@ -180,7 +179,7 @@ def held_types(text: str) -> frozenset[str]:
     """The kinds of answer a paragraph can give: figures, dates, places, names."""
     # Every sentence of a library is read when its index is built: set operations and map()
     # rather than a test per word.
-    words = REGEX_WORD_NO_UNDERSCORE.findall(text.casefold())
+    words = re.findall(r"[^\W_]+", text.casefold())
     held = set()
     if not NUMBER_WORDS.isdisjoint(words) or any(map(str.isdigit, words)):
         held.add("figure")

@@ -36,8 +36,8 @@ TYPO_MIN_SIMILARITY = 0.85
 NON_WORD_MIN_SIMILARITY = 0.8
 TYPO_MIN_LENGTH = 5
 WORD_CACHE_SIZE = 8192
-# Paragraph details kept for sentence choice: every paragraph of a statement, the recent hits of
-# a large library (an entry is about 8 kB).
+# Paragraphs' sentence details (bot/sentences.py) kept for sentence choice: every paragraph of a
+# statement, the recent hits of a large library.
 PARAGRAPH_CACHE_SIZE = 512
 # Abstain when the words the statement lacks outweigh the ones it has (each weighted by rarity).
 MISSING_TO_FOUND_MAX_RATIO = 1.0

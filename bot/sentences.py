@@ -90,7 +90,7 @@ class SentenceTable:
         )
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class AnalysedText:
     """A library's paragraphs, analysed once: what the rankers, sentence choice and spelling
     correction are built from."""
@@ -132,26 +132,22 @@ def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText
     first_sentence = array("q", [0])
     flags = bytearray()
     for paragraph in paragraphs:
-        in_paragraph: list[int] = []
+        paragraph_start = len(occurrences)
         for position, sentence in enumerate(paragraph.sentences):
             words = analyzer.plain_words(sentence)
             plain_words.update(words)
             if analyzer.may_hold_phrase(words):
                 words = analyzer.words(sentence)
-            ids = list(map(numbers.__getitem__, words))
-            in_paragraph += ids
-            distinct = set(ids)
-            distinct.discard(-1)
-            term_ids.extend(sorted(distinct))
+            searched = [i for i in map(numbers.__getitem__, words) if i >= 0]
+            occurrences.extend(searched)
+            term_ids.extend(sorted(set(searched)))
             term_starts.append(len(term_ids))
             kinds = sum(KIND_BITS[kind] for kind in cues.held_types(sentence))
             # The first sentence of a paragraph has nothing before it to refer to.
             refers_back = position > 0 and not BACK_REFERENCES.isdisjoint(words)
             flags.append(kinds | (REFERS_BACK if refers_back else 0))
         first_sentence.append(len(flags))
-        searched = [i for i in in_paragraph if i >= 0]
-        occurrences.extend(searched)
-        lengths.append(len(searched))
+        lengths.append(len(occurrences) - paragraph_start)
     table = SentenceTable(
         term_ids=np.frombuffer(term_ids, dtype=np.int32),
         term_starts=np.frombuffer(term_starts, dtype=np.int64),
