@@ -128,6 +128,25 @@ async def ask(fake: FakeDiscord, question: str, user: JSON) -> JSON:
     return message
 
 
+async def answers_recorded(setup: Setup, question: str) -> int:
+    async with open_store(setup.url, state_dir=setup.state_dir, salt=SALT) as store:
+        period = await store.period(utc_now() - timedelta(days=1), utc_now() + timedelta(days=1))
+    return sum(a.question == question for a in period.answers)
+
+
+async def ask_and_wait_until_recorded(
+    fake: FakeDiscord, setup: Setup, question: str, user: JSON
+) -> JSON:
+    """Ask, then wait for the answer's row: the bot writes it after replying, off the event loop."""
+    before = await answers_recorded(setup, question)
+    message = await ask(fake, question, user)
+    for _ in range(100):
+        if await answers_recorded(setup, question) > before:
+            return message
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the answer to {question!r} was not recorded within 10 s")
+
+
 def run_cli(setup: Setup, fake: FakeDiscord, *args: str) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "FEEDBACK"))}
     env.update(setup.env(fake))
@@ -217,7 +236,7 @@ async def test_the_store_down_mid_run_loses_the_vote_not_the_answer(
     fake: FakeDiscord, bot: Running, setup: Setup, request: pytest.FixtureRequest
 ) -> None:
     user = fake.new_user()
-    answer = await ask(fake, GFMD, user)
+    answer = await ask_and_wait_until_recorded(fake, setup, GFMD, user)
     if setup.backend == "sqlite":
         # Another process holding the database's write lock, past the store's 2 s wait.
         blocker = sqlite3.connect(setup.url.removeprefix("sqlite:///"), timeout=10)
