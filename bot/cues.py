@@ -52,6 +52,14 @@ ASKED_BY_TRIPLE: dict[tuple[str, str, str], str] = {
     ("how", "long", "ago"): "date",
     **{(p, q, w): "place" for p in ("in", "at") for q in ("which", "what") for w in PLACE_NOUNS},
 }
+# Nouns that name the kind of answer: "what is the deadline", "which budget figures".
+TYPE_NOUNS = {
+    **dict.fromkeys("deadline deadlines timeline timelines timeframe timeframes".split(), "date"),
+    **dict.fromkeys("budget budgets cost costs amount amounts total totals".split(), "figure"),
+}
+TYPE_NOUN_ASKED = re.compile(
+    rf"\b(?:what|which)\b(?:[’']s)?(?:\s+[\w’'-]+){{0,3}}?\s+({'|'.join(TYPE_NOUNS)})\b"
+)
 # "which countries" asks for names anywhere; "what countries" only where a clause starts:
 # "how can donors learn what countries need" asks about the needs, not the countries.
 CLAUSE_WORDS = {"in", "at", "from", "for", "to", "by", "with", "of", "and", "or", "but"}
@@ -154,6 +162,7 @@ def asked_types(question: str) -> frozenset[str]:
             kinds.add("name")
         if third and (kind := ASKED_BY_TRIPLE.get((word, following, third))):
             kinds.add(kind)
+    kinds.update(TYPE_NOUNS[m.group(1)] for m in TYPE_NOUN_ASKED.finditer(folded))
     return frozenset(kinds)
 
 
