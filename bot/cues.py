@@ -90,8 +90,11 @@ NOT_ASCII_LETTERS = ALL_BYTES.translate(None, string.ascii_letters.encode())
 NOT_ASCII_CAPITALS = ALL_BYTES.translate(None, string.ascii_uppercase.encode())
 WORD_WITH_CASE = re.compile(r"[^\W_]+(?:[’'-][^\W_]+)*")
 POSSESSIVE_END = re.compile(r"['’]s$")
-# Each word, with the end of the sentence before it if there is one.
-WORD_AFTER_SENTENCE_END = re.compile(r"([.!?]\s+)?([^\W_]+(?:[’'-][^\W_]+)*)")
+# A word of WORD_WITH_CASE that starts with a capital or a digit: the character before its
+# first is not part of a word (a letter or digit, or a joiner after one).
+NAME_CANDIDATE = re.compile(r"[A-Z\d](?<![^\W_].)(?<![^\W_][’'-].)[^\W_]*(?:[’'-][^\W_]+)*")
+ANY_WORD = re.compile(r"[^\W_]+")
+ASCII_DIGIT = re.compile(r"[0-9]")
 
 # General-English frequency on the Zipf scale (log10 per billion words): 6 and above is "the",
 # "said"; 3 and below is rare. A word's specificity falls from 1 at 3 to 0 at 6.
@@ -187,10 +190,13 @@ def _is_word_character(character: str) -> bool:
 def held_types(text: str) -> frozenset[str]:
     """The kinds of answer a paragraph can give: figures, dates, places, names."""
     # Every sentence of a library is read when its index is built: set operations and map()
-    # rather than a test per word.
-    words = re.findall(r"[^\W_]+", text.casefold())
+    # rather than a test per word, and a test per word for digits only where there are digits.
+    folded = text.casefold()
+    words = ANY_WORD.findall(folded)
     held = set()
-    if not NUMBER_WORDS.isdisjoint(words) or any(map(str.isdigit, words)):
+    if not NUMBER_WORDS.isdisjoint(words) or (
+        (not folded.isascii() or ASCII_DIGIT.search(folded)) and any(map(str.isdigit, words))
+    ):
         held.add("figure")
     if YEAR.search(text) or not MONTHS.isdisjoint(words):
         held.add("date")
@@ -219,16 +225,23 @@ def _names(text: str) -> Iterator[str]:
     if _shouting(text):
         yield from (w for w in WORD_WITH_CASE.findall(text) if w.isdigit())
         return
-    words = WORD_AFTER_SENTENCE_END.findall(text)
-    # The first word starts a sentence when it starts the text.
-    first_starts = bool(words) and text[:1] == words[0][1][:1]
-    # Capitalised (an ASCII capital first) or a number (decimal digits only); at a sentence's
-    # start, only in capitals.
-    for i, (sentence_end, word) in enumerate(words):
-        if (word[0] in ASCII_CAPITALS or word.isdecimal()) and (
-            not (sentence_end or (i == 0 and first_starts)) or word.isupper()
-        ):
-            yield word
+    # Only words that start with a capital or a digit are read: most words are neither.
+    for match in NAME_CANDIDATE.finditer(text):
+        start, word = match.start(), match.group()
+        if not (word[0] in ASCII_CAPITALS or word.isdecimal()):
+            continue
+        # At a sentence's start, only in capitals.
+        if (start == 0 or _after_sentence_end(text, start)) and not word.isupper():
+            continue
+        yield word
+
+
+def _after_sentence_end(text: str, start: int) -> bool:
+    """Whether the text before `start` ends with ".", "!" or "?" and whitespace."""
+    i = start - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return 0 <= i < start - 1 and text[i] in ".!?"
 
 
 def unknown_names(question: str, known: Container[str]) -> tuple[str, ...]:
