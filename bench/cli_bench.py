@@ -49,12 +49,17 @@ def environment(data_dir: Path, state_dir: Path) -> dict[str, str]:
     return environ
 
 
-def peak_rss_of(pid: int) -> int:
+def status_bytes(pid: int, *keys: str) -> list[int]:
+    """Fields of /proc/<pid>/status given in kB, in bytes: VmHWM is the peak RSS; RssAnon and
+    RssFile split the current RSS into private memory and pages of mapped files (the libraries'
+    code and the index cache, which the kernel may drop and other processes share)."""
+    found: dict[str, int] = {}
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise LookupError("VmHWM")
+            key, _, value = line.partition(":")
+            if key in keys:
+                found[key] = int(value.split()[0]) * 1024
+    return [found[key] for key in keys]
 
 
 def usage_of(pid: int) -> tuple[float, float, int]:
@@ -111,9 +116,10 @@ def ask_through_cli(
         if len(arrivals) == 1:
             at_first = usage_of(child.pid)
         answered += bool(json.loads(line).get("answered"))
-    peak = None
+    peak = private = file_pages = None
     if len(arrivals) == len(questions):
-        peak, at_last = peak_rss_of(child.pid), usage_of(child.pid)
+        peak, private, file_pages = status_bytes(child.pid, "VmHWM", "RssAnon", "RssFile")
+        at_last = usage_of(child.pid)
     writer.join()
     child.stdin.close()
     child.stdout.read()
@@ -132,6 +138,8 @@ def ask_through_cli(
         "system_cpu_per_question_ms": (at_last[1] - at_first[1]) * 1e3 / max(len(gaps_ms), 1),
         "page_faults_per_question": (at_last[2] - at_first[2]) / max(len(gaps_ms), 1),
         "peak_rss_bytes": peak,
+        "private_rss_bytes": private,
+        "file_rss_bytes": file_pages,
     }
 
 

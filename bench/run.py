@@ -159,6 +159,8 @@ def cli_summary(runs: list[dict]) -> dict:
         ),
         "page_faults_per_question": statistics.median(r["page_faults_per_question"] for r in runs),
         "peak_rss_bytes": statistics.median(r["peak_rss_bytes"] for r in warm),
+        "private_rss_bytes": statistics.median(r["private_rss_bytes"] for r in warm),
+        "file_rss_bytes": statistics.median(r["file_rss_bytes"] for r in warm),
     }
 
 
@@ -268,6 +270,9 @@ def table_rows(result: dict) -> dict[str, str]:
     rss_mb = cli["peak_rss_bytes"] / 1e6
     rows["peak RSS ours (CLI, warm cache)"] = f"{rss_mb:.0f} MB" + mark(
         rss_mb, bucket(size, PEAK_RSS_TARGET_MB)
+    )
+    rows["  at the last answer: private / mapped files"] = (
+        f"{cli['private_rss_bytes'] / 1e6:.0f} / {cli['file_rss_bytes'] / 1e6:.0f} MB"
     )
     cold_mb = cli["cold_peak_rss_bytes"] / 1e6
     rows["  peak RSS cold (build, write the cache)"] = f"{cold_mb:.0f} MB" + mark(
