@@ -15,7 +15,7 @@ import functools
 import math
 import re
 import string
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterator, Sequence
 from importlib import resources
 
 ANSWER_TYPES = ("figure", "date", "place", "name")
@@ -94,6 +94,8 @@ POSSESSIVE_END = re.compile(r"['’]s$")
 # first is not part of a word (a letter or digit, or a joiner after one).
 NAME_CANDIDATE = re.compile(r"[A-Z\d](?<![^\W_].)(?<![^\W_][’'-].)[^\W_]*(?:[’'-][^\W_]+)*")
 ANY_WORD = re.compile(r"[^\W_]+")
+# What bot/text.py drops with a possessive "'s": where one is, its words differ from ANY_WORD's.
+APOSTROPHES = frozenset("'’`´")
 ASCII_DIGIT = re.compile(r"[0-9]")
 
 # General-English frequency on the Zipf scale (log10 per billion words): 6 and above is "the",
@@ -187,18 +189,22 @@ def _is_word_character(character: str) -> bool:
     return character.isalnum() or character == "_"
 
 
-def held_types(text: str) -> frozenset[str]:
-    """The kinds of answer a paragraph can give: figures, dates, places, names."""
+def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
+    """The kinds of answer a paragraph can give: figures, dates, places, names.
+
+    `words` may give the text's case-folded words (runs of letters and digits), which the index
+    build has at hand; they are used only where no apostrophe could have joined two of them.
+    """
     # Every sentence of a library is read when its index is built: set operations and map()
-    # rather than a test per word, and a test per word for digits only where there are digits.
+    # rather than a test per word, and the patterns that need a digit only where there is one.
     folded = text.casefold()
-    words = ANY_WORD.findall(folded)
+    if words is None or not APOSTROPHES.isdisjoint(folded):
+        words = ANY_WORD.findall(folded)
+    has_digit = not folded.isascii() or ASCII_DIGIT.search(folded) is not None
     held = set()
-    if not NUMBER_WORDS.isdisjoint(words) or (
-        (not folded.isascii() or ASCII_DIGIT.search(folded)) and any(map(str.isdigit, words))
-    ):
+    if not NUMBER_WORDS.isdisjoint(words) or (has_digit and any(map(str.isdigit, words))):
         held.add("figure")
-    if YEAR.search(text) or not MONTHS.isdisjoint(words):
+    if (has_digit and YEAR.search(text)) or not MONTHS.isdisjoint(words):
         held.add("date")
     if PLACE_PHRASE.search(text):
         held.add("place")

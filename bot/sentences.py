@@ -136,13 +136,13 @@ def analyse(paragraphs: Sequence[Paragraph], analyzer: Analyzer) -> AnalysedText
         for position, sentence in enumerate(paragraph.sentences):
             words = analyzer.plain_words(sentence)
             plain_words.update(words)
+            kinds = sum(KIND_BITS[kind] for kind in cues.held_types(sentence, words))
             if analyzer.may_hold_phrase(words):
                 words = analyzer.words(sentence)
             searched = [i for i in map(numbers.__getitem__, words) if i >= 0]
             occurrences.extend(searched)
             term_ids.extend(sorted(set(searched)))
             term_starts.append(len(term_ids))
-            kinds = sum(KIND_BITS[kind] for kind in cues.held_types(sentence))
             # The first sentence of a paragraph has nothing before it to refer to.
             refers_back = position > 0 and not BACK_REFERENCES.isdisjoint(words)
             flags.append(kinds | (REFERS_BACK if refers_back else 0))
