@@ -18,6 +18,8 @@ import string
 from collections.abc import Container, Iterator, Sequence
 from importlib import resources
 
+from bot.text import POSSESSIVE_MARKS, WORD
+
 ANSWER_TYPES = ("figure", "date", "place", "name")
 
 # What kind of answer a question asks for, read from pairs of adjacent words ("how many") and a
@@ -93,9 +95,8 @@ POSSESSIVE_END = re.compile(r"['’]s$")
 # A word of WORD_WITH_CASE that starts with a capital or a digit: the character before its
 # first is not part of a word (a letter or digit, or a joiner after one).
 NAME_CANDIDATE = re.compile(r"[A-Z\d](?<![^\W_].)(?<![^\W_][’'-].)[^\W_]*(?:[’'-][^\W_]+)*")
-ANY_WORD = re.compile(r"[^\W_]+")
-# What bot/text.py drops with a possessive "'s": where one is, its words differ from ANY_WORD's.
-APOSTROPHES = frozenset("'’`´")
+# What bot/text.py drops with a possessive "'s": where one is, its words differ from WORD's.
+APOSTROPHES = frozenset(POSSESSIVE_MARKS)
 ASCII_DIGIT = re.compile(r"[0-9]")
 
 # General-English frequency on the Zipf scale (log10 per billion words): 6 and above is "the",
@@ -199,7 +200,7 @@ def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
     # rather than a test per word, and the patterns that need a digit only where there is one.
     folded = text.casefold()
     if words is None or not APOSTROPHES.isdisjoint(folded):
-        words = ANY_WORD.findall(folded)
+        words = WORD.findall(folded)
     has_digit = not folded.isascii() or ASCII_DIGIT.search(folded) is not None
     held = set()
     if not NUMBER_WORDS.isdisjoint(words) or (has_digit and any(map(str.isdigit, words))):

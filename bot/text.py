@@ -15,7 +15,9 @@ from bot.corpus import DataError
 
 # Letters and digits in any script; an apostrophe inside a word ("IOM’s") ends it.
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
-POSSESSIVE = re.compile(r"['’`´](s)?\b", re.IGNORECASE)
+# The marks a possessive "'s" is written with; bot/cues.py reads words the same way where none is.
+POSSESSIVE_MARKS = "'’`´"
+POSSESSIVE = re.compile(rf"[{POSSESSIVE_MARKS}](s)?\b", re.IGNORECASE)
 WORD_CACHE_SIZE = 8192
 # Glossary forms with a space or a hyphen are phrases; "decision makers" finds "decision-makers".
 PHRASE_GAP = re.compile(r"[\s\-‐–]+")
