@@ -118,6 +118,10 @@ class _SqliteConnection(Connection):
         return list(rows)
 
 
+# How often a start retries the switch to WAL while another process makes it.
+WAL_SWITCH_RETRY_S = 0.02
+
+
 def _is_busy(error: BaseException) -> bool:
     code = getattr(error, "sqlite_errorname", "")
     return code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
@@ -155,8 +159,7 @@ class SqliteDatabase(Database):
                 self.path, timeout=self._timeout, isolation_level=None
             )
             try:
-                # journal_mode=WAL is a property of the file: set once, kept by every process.
-                await connection.execute("PRAGMA journal_mode=WAL")
+                await self._use_wal(connection)
                 await connection.execute("PRAGMA foreign_keys=ON")
                 # With WAL, NORMAL syncs at checkpoints only: a power cut can lose the last
                 # votes, never corrupt the file. Feedback is worth that trade for the write speed.
@@ -172,6 +175,22 @@ class SqliteDatabase(Database):
                 await connection.close()
                 raise
             self._connection = connection
+
+    async def _use_wal(self, connection: aiosqlite.Connection) -> None:
+        """journal_mode=WAL is a property of the file: set once, kept by every process.
+
+        Switching needs the file to itself, and SQLite answers "locked" at once, without its
+        busy timeout, while another process switches the same new file: wait that out too.
+        """
+        deadline = asyncio.get_running_loop().time() + self._timeout
+        while True:
+            try:
+                await connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or asyncio.get_running_loop().time() >= deadline:
+                    raise
+            await asyncio.sleep(WAL_SWITCH_RETRY_S)
 
     async def close(self) -> None:
         async with self._lock:
