@@ -38,9 +38,9 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-## Answer quality per kind of question, 10-fold cross-validated, ours beside the naive baseline.
+## Answer quality per kind of question, 10-fold cross-validated with 5 seeds, ours beside the naive baseline.
 eval: $(VENV)/.installed
-	$(BIN)/python -m tools.evaluate tests/dev_qa.jsonl tests/train_qa.jsonl tests/extra_qa.jsonl
+	$(BIN)/python -m tools.evaluate --repeats 5 tests/dev_qa.jsonl tests/train_qa.jsonl tests/extra_qa.jsonl
 
 ## Fit the examples weight and the answerability model on the examples; writes data/answerability.json.
 fit: $(VENV)/.installed

@@ -243,18 +243,26 @@ def report(scored: Sequence[Scored]) -> str:
     )
 
 
-def errors(scored: Sequence[Scored]) -> str:
-    """Each question answered wrongly, declined wrongly or ranked wrongly, with what we did."""
-    lines = ["Scored wrong (id, kind, labelled ¶, our ranking, verdict, confidence, question):"]
+def errors(scored: Sequence[Scored], repeats: int = 1) -> str:
+    """Each question answered wrongly, declined wrongly or ranked wrongly, with what we did
+    (the first time, when cross-validation was repeated) and in how many repeats."""
+    wrong: dict[str, list[Scored]] = {}
     for s in scored:
         q, o = s.question, s.ours
         right = o.ranking[:1] == (q.paragraph,) if q.paragraph is not None else not o.answered
-        if right and (q.paragraph is None or o.answered):
-            continue
+        if not right or (q.paragraph is not None and not o.answered):
+            wrong.setdefault(q.id, []).append(s)
+    lines = [
+        "Scored wrong (id, kind, labelled ¶, our ranking, verdict, confidence, question"
+        + (", repeats wrong):" if repeats > 1 else "):")
+    ]
+    for times in wrong.values():
+        q, o = times[0].question, times[0].ours
         ranking = "".join(map(str, o.ranking[:3])) or "-"
+        count = f"  [{len(times)}/{repeats}]" if repeats > 1 else ""
         lines.append(
             f"  {q.id:5} {q.kind:12} {q.paragraph or '-'} {ranking:3} {o.verdict:13} "
-            f"{o.confidence:.2f}  {q.question}"
+            f"{o.confidence:.2f}  {q.question}{count}"
         )
     return "\n".join(lines)
 
@@ -282,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="repeat the cross-validation with this many seeds (seed, seed + 1, ...) and pool "
+        "the figures: one split's luck moves accuracy by a point or two",
+    )
+    parser.add_argument(
         "--no-own-examples",
         action="store_true",
         help="index only examples copied from the labelled files, not the examples file's own",
@@ -294,22 +309,39 @@ def main(argv: list[str] | None = None) -> int:
     questions = [(q, path.stem) for path in args.files for q in load_questions(path)]
     if len(setup.base.documents) > 1:
         print(f"labelled questions are taken to be about {document}", file=sys.stderr)
-    scored = cross_validate(
-        setup,
-        questions,
-        examples,
-        args.folds,
-        args.seed,
-        own_examples=not args.no_own_examples,
-        progress=(lambda _: None) if args.quiet else (lambda line: print(line, file=sys.stderr)),
-    )
-    print(
-        f"{args.folds}-fold cross-validated over {len(scored)} questions "
-        f"(seed {args.seed}; folds stratified by kind)\n"
-    )
+    seeds = [args.seed + r for r in range(max(args.repeats, 1))]
+    scored: list[Scored] = []
+    accuracy_by_seed = []
+    for seed in seeds:
+        once = cross_validate(
+            setup,
+            questions,
+            examples,
+            args.folds,
+            seed,
+            own_examples=not args.no_own_examples,
+            progress=(lambda _: None)
+            if args.quiet
+            else (lambda line: print(line, file=sys.stderr)),
+        )
+        accuracy_by_seed.append(metrics([(s.question, s.ours) for s in once])["accuracy"])
+        scored += once
+    count = len(questions)
+    if len(seeds) == 1:
+        print(
+            f"{args.folds}-fold cross-validated over {count} questions "
+            f"(seed {args.seed}; folds stratified by kind)\n"
+        )
+    else:
+        print(
+            f"{args.folds}-fold cross-validation repeated with {len(seeds)} seeds "
+            f"({seeds[0]}-{seeds[-1]}; folds stratified by kind) over {count} questions: "
+            "each figure pools every repeat\n"
+            "answer accuracy by seed: " + ", ".join(f"{a:.3f}" for a in accuracy_by_seed) + "\n"
+        )
     print(report(scored))
     if args.errors:
-        print("\n" + errors(scored))
+        print("\n" + errors(scored, len(seeds)))
     return 0
 
 
