@@ -220,7 +220,7 @@ class StatementCog(commands.Cog, name="Statement"):
         """Rebuild the library off the event loop and swap it in; on bad data keep the old one."""
         async with self._reloading:
             try:
-                fresh = await asyncio.to_thread(self.library.reloaded)
+                fresh = await asyncio.to_thread(self.library.reloader())
             except DataError as exc:
                 log.error("reload failed, still serving the previous data: %s", exc)
                 return f"Reload failed, still serving the previous data: {exc}"

@@ -6,8 +6,9 @@ measured is what users get. `build_library` is pure; the source does the reading
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from bot import index_cache
@@ -102,9 +103,16 @@ class Library:
 
     def reloaded(self) -> Library:
         """The same library read again from its source (DataError if the data is now bad)."""
+        return self.reloader()()
+
+    def reloader(self) -> Callable[[], Library]:
+        """A call that reads the library again from its source, holding nothing of this library:
+        a worker thread that runs it keeps it a moment after its result is delivered, which
+        would otherwise keep a replaced library alive past the collection that should free it.
+        """
         if self.source is None:
             raise DataError("this library was not read from a source, so it cannot be reloaded.")
-        return load_library(self.source, self.index.variant, self.cache_dir)
+        return partial(load_library, self.source, self.index.variant, self.cache_dir)
 
     def __getstate__(self) -> dict[str, object]:
         # Lookups computed on first use are computed again after loading.
