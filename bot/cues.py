@@ -1,7 +1,8 @@
 """Cues for answerability that come from the question's wording rather than from BM25.
 
 - What kind of answer a question asks for ("how many" wants a figure, "when" a date, "where" a
-  place, "which countries" names) and whether a paragraph holds that kind of thing at all.
+  place, "which countries" names, "who chaired" a person) and whether a paragraph holds that kind
+  of thing at all.
 - Proper names and numbers the library lacks ("Mexico", "2017"): a question about another
   country, person or year is rarely answered by a statement that never names them.
 - How specific an unknown word is in general English (wordfreq's frequencies, kept as a table
@@ -20,7 +21,7 @@ from importlib import resources
 
 from bot.text import POSSESSIVE_MARKS, WORD
 
-ANSWER_TYPES = ("figure", "date", "place", "name")
+ANSWER_TYPES = ("figure", "date", "place", "name", "person")
 
 # What kind of answer a question asks for, read from pairs of adjacent words ("how many") and a
 # few triples ("in which city"): one pass over the question instead of a pattern per kind.
@@ -28,9 +29,33 @@ AUXILIARIES = {"did", "was", "were", "is", "are", "will", "does", "do", "has", "
 MODALS = {"should", "would", "can"}
 PLACE_NOUNS = {"city", "country", "town", "place", "venue", "location", "region"}
 NAME_NOUNS = set(
-    """countries country nations nation states companies company firms firm persons person
-    officials official ministers minister delegations speakers organisations organizations
-    agencies ngos languages language individuals""".split()
+    """countries country nations nation states companies company firms firm delegations speakers
+    organisations organizations agencies ngos languages language""".split()
+)
+# "Which official", "who is the current director": one person, by name. A group of people
+# ("which speakers", "who should lead") is answered by describing them, and is not asked here.
+PERSON_NOUNS = set(
+    """person official officials minister ministers ambassador
+    ambassadors diplomat diplomats spokesperson spokesman spokeswoman""".split()
+)
+PERSON_TITLES = """director head chair chairperson chairman chairwoman president minister
+    secretary ambassador moderator official spokesperson spokesman spokeswoman envoy
+    commissioner rapporteur facilitator co-facilitator author""".split()
+# Who held a role at a meeting or over a body: answered only by naming someone.
+PERSON_VERBS = """chaired chairs moderated moderates hosted hosts presided presides delivered
+    authored wrote heads headed directs directed""".split()
+PERSON_ASKED = re.compile(
+    r"\bwho(?:[’']s\s+the|\s+(?:is|was|are|were)\s+the)(?:\s+[\w’'-]+){0,2}?\s+"
+    rf"(?:{'|'.join(PERSON_TITLES)})s?\b"
+    rf"|\bwho\s+(?:{'|'.join(PERSON_VERBS)})\b"
+    rf"|\b(?:which|what)(?:\s+[\w’'-]+){{0,2}}?\s+(?:{'|'.join(PERSON_NOUNS)})\b"
+)
+# A person as a text names one: a title or honorific and a capitalised name ("Dr. Koser",
+# "Special Representative Arbour", "Minister Hussen"); not a title of a body ("Director General").
+PERSON_HELD = re.compile(
+    r"\b(?:Dr|Mr|Mrs|Ms|Mx|Prof|Professor|Sir|Dame|Ambassador|Minister|President|Representative|"
+    r"Secretary|Director|Chair|Commissioner|Senator|Judge|Justice|Mayor|Governor)\.?\s+"
+    r"(?!General\b|Generals\b|of\b)[A-Z][a-z][\w’'-]*"
 )
 ASKED_BY_PAIR: dict[tuple[str, str], str] = {
     **{("how", w): "figure" for w in "many much long often old big large far frequently".split()},
@@ -169,6 +194,8 @@ def asked_types(question: str) -> frozenset[str]:
         if third and (kind := ASKED_BY_TRIPLE.get((word, following, third))):
             kinds.add(kind)
     kinds.update(TYPE_NOUNS[m.group(1)] for m in TYPE_NOUN_ASKED.finditer(folded))
+    if PERSON_ASKED.search(folded):
+        kinds.add("person")
     return frozenset(kinds)
 
 
@@ -191,7 +218,7 @@ def _is_word_character(character: str) -> bool:
 
 
 def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
-    """The kinds of answer a paragraph can give: figures, dates, places, names.
+    """The kinds of answer a paragraph can give: figures, dates, places, names, persons.
 
     `words` may give the text's case-folded words (runs of letters and digits), which the index
     build has at hand; they are used only where no apostrophe could have joined two of them.
@@ -211,6 +238,8 @@ def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
         held.add("place")
     if next(_names(text), None) is not None:
         held.add("name")
+        if PERSON_HELD.search(text):
+            held.add("person")
     return frozenset(held)
 
 

@@ -148,7 +148,7 @@ class _Question(NamedTuple):
     unknown: tuple[str, ...]
     # Words (as typed) that no paragraph's text holds, examples or not: what the reply reports.
     not_in_text: tuple[str, ...]
-    # The kinds of answer it asks for: figures, dates, places, names (bot/cues.py).
+    # The kinds of answer it asks for: figures, dates, places, names, persons (bot/cues.py).
     asked: frozenset[str]
 
 

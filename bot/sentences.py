@@ -46,7 +46,7 @@ class ParagraphSentences:
     # For a sentence that refers back, the terms of what it may refer to: the first sentence's
     # and the one before; None for the others.
     antecedents: tuple[frozenset[int] | None, ...]
-    # What kinds of answer each sentence can give: figures, dates, places, names (bot/cues.py).
+    # What kinds of answer each sentence can give (bot/cues.py).
     held: tuple[frozenset[str], ...]
 
     def held_near(self, terms: Iterable[int]) -> frozenset[str]:

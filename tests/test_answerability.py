@@ -86,7 +86,14 @@ def test_a_model_file_that_is_not_json_is_a_data_error(write_statement, tmp_path
         ("In which city was the consultation held?", {"place"}),
         ("Where is IOM headquartered?", {"place"}),
         ("Which countries supported the idea?", {"name"}),
-        ("Who is the current Director General?", {"name"}),
+        ("Who is the current Director General?", {"name", "person"}),
+        ("Who's the chair of the forum?", {"person"}),
+        ("Which Canadian official gave the speech?", {"person"}),
+        ("Who moderated the panels?", {"person"}),
+        ("Who is the lead agency?", {"name"}),
+        ("Who leads the process?", set()),
+        ("What individuals should sit on panels?", set()),
+        ("Which speakers did Canada want?", {"name"}),
         ("What's the deadline for the action plans?", {"date"}),
         ("Which cost estimates does it give?", {"figure"}),
         ("Does Canada talk about budgets?", set()),
@@ -104,6 +111,22 @@ def test_what_a_paragraph_can_answer(index):
     assert "figure" not in held[3]  # ¶4 gives no count
     assert not any("date" in h for h in held)
     assert "name" in held[5]  # IOM, SRSG, GMG
+    assert "person" in held[0]  # Dr. Koser, Special Representative Arbour
+    assert "person" not in held[5]  # the SRSG, by title alone
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        ("Minister Hussen opened the session.", True),
+        ("We thank Ms. Arbour.", True),
+        ("The Director General of IOM spoke.", False),
+        ("The Secretary-General's report.", False),
+        ("Representatives of many states.", False),
+    ],
+)
+def test_a_person_is_named_by_a_title_and_a_name(text, person):
+    assert ("person" in cues.held_types(text)) is person
 
 
 def test_names_and_numbers_the_library_lacks():
