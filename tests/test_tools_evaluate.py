@@ -8,7 +8,7 @@ from bot import render
 from bot.app import create_bot
 from bot.config import Settings
 from tests.discord_fakes import make_interaction, sent
-from tools.evaluate import Outcome, Question, bot_system, metrics
+from tools.evaluate import Outcome, Question, Scored, bot_system, errors, metrics
 
 # Typed or pasted the way people do: an invisible character inside a word, a tab, a bell.
 QUESTIONS = [
@@ -63,3 +63,22 @@ def test_answer_accuracy_counts_right_paragraphs_and_right_refusals():
     assert figures["wrongful"] == pytest.approx(1 / 3)
     assert figures["declined"] == 1.0
     assert figures["sentence"] == 1.0
+
+
+def test_errors_name_each_wrong_question_once_with_the_repeats_it_was_wrong_in():
+    inside = Question("a", "Who leads?", 5, None, "paraphrase")
+    outside = Question("b", "Who won?", None, None, "out_of_scope")
+    right, wrong = Outcome((5,), "answered", 1), Outcome((4,), "answered", 1)
+    declined = Outcome((), "not_addressed", None)
+    scored = [
+        Scored(inside, "dev", right, declined),
+        Scored(outside, "dev", right, declined),
+        Scored(inside, "dev", wrong, declined),
+        Scored(outside, "dev", right, declined),
+    ]
+    lines = errors(scored, repeats=2).splitlines()[1:]
+    assert len(lines) == 2
+    # In the order first found wrong.
+    assert lines[0].startswith("  b ") and lines[0].endswith("Who won?  [2/2]")
+    assert lines[1].startswith("  a ") and lines[1].endswith("Who leads?  [1/2]")
+    assert errors(scored[:2]).splitlines()[1].endswith("Who won?")
