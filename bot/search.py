@@ -439,6 +439,7 @@ class SearchIndex:
         """The best paragraphs that hold a searched word in their text or their examples."""
         hits = []
         weights = [(i, self.weight(t)) for t, i in zip(read.terms, read.term_ids, strict=True)]
+        vote_weight = SENTENCE_VOTE_SHARE * sum(w for _, w in weights)
         for scores in ranked:
             i = scores.index
             details = self._paragraph_sentences(i)
@@ -453,7 +454,7 @@ class SearchIndex:
                     if neighbours is not None
                     else [0.0] * len(details.sentences)
                 )
-                sentence = self._best_sentence(details, weights, votes)
+                sentence = self._best_sentence(details, weights, vote_weight, votes)
                 hits.append(Hit(self.paragraphs[i], scores.combined, matched, sentence, i))
             if len(hits) == limit:
                 break
@@ -463,22 +464,31 @@ class SearchIndex:
         self,
         details: ParagraphSentences,
         weights: Sequence[tuple[int, float]],
+        vote_weight: float,
         votes: Sequence[float],
     ) -> int:
         """The sentence holding most of the question's weight, counting what "it"/"its" refer to.
 
         `weights` are the question's term ids and weights, in the question's order (sums in a
         fixed order give the same floats in every process). The paragraph's most similar labelled
-        example questions vote too, for their sentences.
+        example questions vote too, for their sentences, with vote_weight in all.
         """
-        vote_weight = SENTENCE_VOTE_SHARE * sum(w for _, w in weights)
+        # Each term adds its weight to the sentences holding it, in the question's order: the
+        # same sums as sentence by sentence, without testing every term in every sentence.
+        held = [0.0] * len(details.sentences)
+        in_paragraph = []
+        for term, weight in weights:
+            if (holders := details.holders.get(term)) is not None:
+                in_paragraph.append((term, weight))
+                for s in holders:
+                    held[s] += weight
         best, best_score = 0, -1.0
         for i, (sentence, antecedent) in enumerate(
             zip(details.sentences, details.antecedents, strict=True)
         ):
-            score = sum(w for t, w in weights if t in sentence) + vote_weight * votes[i]
+            score = held[i] + vote_weight * votes[i]
             if antecedent is not None:
-                borrowed = (w for t, w in weights if t in antecedent and t not in sentence)
+                borrowed = (w for t, w in in_paragraph if t in antecedent and t not in sentence)
                 score += BACK_REFERENCE_SHARE * sum(borrowed)
             if score > best_score:
                 best, best_score = i, score

@@ -43,6 +43,8 @@ class ParagraphSentences:
 
     terms: frozenset[int]
     sentences: tuple[frozenset[int], ...]
+    # The sentences holding each term, in order: what a question's terms look up.
+    holders: dict[int, list[int]]
     # For a sentence that refers back, the terms of what it may refer to: the first sentence's
     # and the one before; None for the others.
     antecedents: tuple[frozenset[int] | None, ...]
@@ -79,9 +81,14 @@ class SentenceTable:
             frozenset(ids[start - base : stop - base]) for start, stop in itertools.pairwise(starts)
         )
         flags = self.flags[first:end].tolist()
+        holders: dict[int, list[int]] = {}
+        for position, sentence in enumerate(sentences):
+            for term in sentence:
+                holders.setdefault(term, []).append(position)
         return ParagraphSentences(
             terms=frozenset(ids),
             sentences=sentences,
+            holders=holders,
             antecedents=tuple(
                 sentences[0] | sentences[i - 1] if flag & REFERS_BACK else None
                 for i, flag in enumerate(flags)
