@@ -126,6 +126,8 @@ POSITION_OF = re.compile(
     r"(?P<subject>(?:[\w’'-]+\s*){1,4})",
     re.IGNORECASE,
 )
+# One of those words, whole (as REGEX_WORD reads words): one search instead of a set of words.
+REPORTING_OR_POSITION_WORD = re.compile(rf"\b(?:{'|'.join(REPORTING_VERBS + POSITION_WORDS)})\b")
 # Ways a question names the speaker or the statement itself rather than another party.
 SELF_REFERENCES = frozenset(
     """statement speaker speech text document paper it they them we you""".split()
@@ -135,8 +137,7 @@ SELF_REFERENCES = frozenset(
 def asks_other_party(question: str, speakers: frozenset[str]) -> bool:
     """Whether the question asks what someone other than the speaker said, proposed or did."""
     # Most questions name no reporting verb nor position: skip the patterns then.
-    words = set(REGEX_WORD.findall(question.casefold()))
-    if words.isdisjoint(REPORTING_VERBS) and words.isdisjoint(POSITION_WORDS):
+    if REPORTING_OR_POSITION_WORD.search(question.casefold()) is None:
         return False
     own = {w.casefold() for s in speakers for w in s.split()}
     for pattern in (REPORTED, POSITION_OF):
