@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -143,10 +143,13 @@ class Analyzer:
             self.stem(w.casefold()) for w in (*self.glossary.chat_words, *self._extra_stop_words)
         )
         self._phrase_pattern, self._phrase_words = self._compile_phrases()
-        # A text holding none of these words holds no phrase: most questions skip the pattern.
-        self._phrase_first_words = frozenset(
-            words[0] for form in self._phrase_words if (words := WORD.findall(form))
-        )
+        # Where the pattern finds a form, the text holds each of the form's words whole: a text
+        # lacking one of each form's words holds no phrase, and most texts skip the pattern.
+        # The forms' words, by their first word.
+        self._phrase_forms: dict[str, list[frozenset[str]]] = {}
+        for form in self._phrase_words:
+            if words := WORD.findall(form):
+                self._phrase_forms.setdefault(words[0], []).append(frozenset(words))
         # Words recur from question to question and paragraph to paragraph: stem each once.
         self._query_term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(
             functools.partial(self._searched_term, query=True)
@@ -214,9 +217,13 @@ class Analyzer:
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word)
 
-    def may_hold_phrase(self, words: Iterable[str]) -> bool:
+    def may_hold_phrase(self, words: Collection[str]) -> bool:
         """Whether plain words (case-folded) may hold a glossary phrase: most texts cannot."""
-        return not self._phrase_first_words.isdisjoint(words)
+        firsts = self._phrase_forms.keys() & words
+        if not firsts:
+            return False
+        held = set(words)
+        return any(form <= held for first in firsts for form in self._phrase_forms[first])
 
     def _pieces(self, text: str) -> list[tuple[str, str]]:
         """(as written, as searched) for each word; a glossary phrase is one piece."""
