@@ -144,6 +144,8 @@ class _Question(NamedTuple):
     terms: tuple[str, ...]
     # Each term's number in the text's vocabulary; -1 for a term only examples hold.
     term_ids: tuple[int, ...]
+    # Each term's weight (SearchIndex.weight), which ranking, sentences and features all read.
+    weights: tuple[float, ...]
     # Words (as typed) that neither the text nor any example holds.
     unknown: tuple[str, ...]
     # Words (as typed) that no paragraph's text holds, examples or not: what the reply reports.
@@ -329,6 +331,7 @@ class SearchIndex:
             tuple(known),
             terms,
             tuple(self._term_ids.get(t, -1) for t in terms),
+            tuple(map(self.weight, terms)),
             tuple(unknown),
             tuple(not_in_text),
             cues.asked_types(corrected),
@@ -381,7 +384,7 @@ class SearchIndex:
                 examples_idf += math.log((n + 1) / examples_frequency)
         return Evidence(
             question=read.text,
-            weights=tuple(self.weight(t) for t in terms),
+            weights=read.weights,
             in_text=tuple(i in details.terms for i in read.term_ids),
             in_examples=tuple(t in example_terms for t in terms),
             in_statement=tuple(in_statement),
@@ -438,16 +441,13 @@ class SearchIndex:
     ) -> tuple[Hit, ...]:
         """The best paragraphs that hold a searched word in their text or their examples."""
         hits = []
-        weights = [(i, self.weight(t)) for t, i in zip(read.terms, read.term_ids, strict=True)]
-        vote_weight = SENTENCE_VOTE_SHARE * sum(w for _, w in weights)
+        weights = list(zip(read.term_ids, read.weights, strict=True))
+        vote_weight = SENTENCE_VOTE_SHARE * sum(read.weights)
+        known = [(t.surface, self._term_ids.get(t.term)) for t in read.known]
         for scores in ranked:
             i = scores.index
             details = self._paragraph_sentences(i)
-            matched = tuple(
-                dict.fromkeys(
-                    t.surface for t in read.known if self._term_ids.get(t.term) in details.terms
-                )
-            )
+            matched = tuple(dict.fromkeys(w for w, term_id in known if term_id in details.terms))
             if matched or not self._example_terms[i].isdisjoint(read.terms):
                 votes = (
                     neighbours.sentence_votes(i, len(details.sentences))

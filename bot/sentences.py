@@ -57,7 +57,11 @@ class ParagraphSentences:
         "How many people per group?" is not answered by a figure two sentences away from the groups.
         """
         wanted = set(terms)
-        near = [held for own, held in zip(self.sentences, self.held, strict=True) if own & wanted]
+        near = [
+            held
+            for own, held in zip(self.sentences, self.held, strict=True)
+            if not own.isdisjoint(wanted)
+        ]
         return frozenset().union(*(near or self.held))
 
 
