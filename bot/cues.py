@@ -62,6 +62,8 @@ TYPE_NOUNS = {
 TYPE_NOUN_ASKED = re.compile(
     rf"\b(?:what|which)\b(?:[’']s)?(?:\s+[\w’'-]+){{0,3}}?\s+({'|'.join(TYPE_NOUNS)})\b"
 )
+# A text holding none of the nouns cannot match TYPE_NOUN_ASKED: most questions skip it.
+TYPE_NOUN_WRITTEN = re.compile("|".join(TYPE_NOUNS))
 # "which countries" asks for names anywhere; "what countries" only where a clause starts:
 # "how can donors learn what countries need" asks about the needs, not the countries.
 CLAUSE_WORDS = {"in", "at", "from", "for", "to", "by", "with", "of", "and", "or", "but"}
@@ -169,7 +171,8 @@ def asked_types(question: str) -> frozenset[str]:
             kinds.add("name")
         if third and (kind := ASKED_BY_TRIPLE.get((word, following, third))):
             kinds.add(kind)
-    kinds.update(TYPE_NOUNS[m.group(1)] for m in TYPE_NOUN_ASKED.finditer(folded))
+    if TYPE_NOUN_WRITTEN.search(folded):
+        kinds.update(TYPE_NOUNS[m.group(1)] for m in TYPE_NOUN_ASKED.finditer(folded))
     return frozenset(kinds)
 
 
