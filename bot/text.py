@@ -157,6 +157,8 @@ class Analyzer:
         self._text_term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(
             functools.partial(self._searched_term, query=False)
         )
+        # Every answer names the glossary expansions of its words, which stems them again.
+        self.expansion = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.expansion)  # type: ignore[method-assign]
         self._lemma_only_stems = self._lemma_only()
         self._canonical: dict[str, str] = {}
         # How a glossary term is named to the user: the group's first word, the acronym.
