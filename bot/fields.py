@@ -13,6 +13,7 @@ import functools
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -191,7 +192,8 @@ class Neighbours(NamedTuple):
     def unanswerable_share(self, k: int = NEAREST_EXAMPLES) -> float:
         """The share, by similarity, of the k most similar examples the statement does not answer;
         0.5 when no example shares a word."""
-        sharing = (self.similarity > 0).nonzero()[0]
+        # Similarities are never negative: those that are not zero share a word.
+        sharing = self.similarity.nonzero()[0]
         if not len(sharing):
             return 0.5
         similarity = self.similarity[sharing]
@@ -199,7 +201,7 @@ class Neighbours(NamedTuple):
         best = (-similarity).argsort(kind="stable")[:k]
         values = similarity[best].tolist()
         out = self.unanswerable[sharing[best]].tolist()
-        return sum(value for value, o in zip(values, out, strict=True) if o) / sum(values)
+        return sum(compress(values, out)) / sum(values)
 
     def sentence_votes(
         self, paragraph: int, sentence_count: int, k: int = NEAREST_SENTENCE_EXAMPLES
