@@ -473,20 +473,20 @@ class SearchIndex:
         fixed order give the same floats in every process). The paragraph's most similar labelled
         example questions vote too, for their sentences, with vote_weight in all.
         """
-        # Each term adds its weight to the sentences holding it, in the question's order: the
-        # same sums as sentence by sentence, without testing every term in every sentence.
-        held = [0.0] * len(details.sentences)
+        # Each term gives its weight to the sentences holding it, in the question's order: the
+        # same weights, summed alike, as testing every term in every sentence.
+        held: list[list[float]] = [[] for _ in details.sentences]
         in_paragraph = []
         for term, weight in weights:
             if (holders := details.holders.get(term)) is not None:
                 in_paragraph.append((term, weight))
                 for s in holders:
-                    held[s] += weight
+                    held[s].append(weight)
         best, best_score = 0, -1.0
         for i, (sentence, antecedent) in enumerate(
             zip(details.sentences, details.antecedents, strict=True)
         ):
-            score = held[i] + vote_weight * votes[i]
+            score = sum(held[i]) + vote_weight * votes[i]
             if antecedent is not None:
                 borrowed = (w for t, w in in_paragraph if t in antecedent and t not in sentence)
                 score += BACK_REFERENCE_SHARE * sum(borrowed)
