@@ -18,7 +18,7 @@ import string
 from collections.abc import Container, Iterator, Sequence
 from importlib import resources
 
-from bot.text import POSSESSIVE_MARKS, WORD
+from bot.text import POSSESSIVE_MARKS, find_words
 
 ANSWER_TYPES = ("figure", "date", "place", "name")
 
@@ -204,7 +204,7 @@ def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
     # rather than a test per word, and the patterns that need a digit only where there is one.
     folded = text.casefold()
     if words is None or not APOSTROPHES.isdisjoint(folded):
-        words = WORD.findall(folded)
+        words = find_words(folded)
     has_digit = not folded.isascii() or ASCII_DIGIT.search(folded) is not None
     held = set()
     if not NUMBER_WORDS.isdisjoint(words) or (has_digit and any(map(str.isdigit, words))):

@@ -24,7 +24,7 @@ from bot.index_cache import stored_state
 from bot.ranking import Variant
 from bot.sentences import ParagraphSentences, analyse
 from bot.spelling import SpellingIndex
-from bot.text import WORD, Analyzer, Token
+from bot.text import WORD, Analyzer, Token, find_words
 
 MAX_QUESTION_CHARS = 300
 DEFAULT_VARIANT: Variant = "plus"
@@ -407,7 +407,7 @@ class SearchIndex:
         """The question with close misspellings replaced, and the (typed, corrected) pairs."""
         # Most questions hold no word that could be a typo: only words of five letters or more
         # that the statement and the glossary lack are looked at.
-        words = {w.casefold() for w in WORD.findall(question)}
+        words = {w.casefold() for w in find_words(question)}
         if not any(
             len(w) >= TYPO_MIN_LENGTH and self.correct(w) for w in words - self._spelling.words
         ):

@@ -15,6 +15,8 @@ from bot.corpus import DataError
 
 # Letters and digits in any script; an apostrophe inside a word ("IOM’s") ends it.
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Every byte but an ASCII letter or digit, as a space (see find_words).
+NOT_ASCII_WORD_TO_SPACE = bytes(c if c < 128 and chr(c).isalnum() else ord(" ") for c in range(256))
 # The marks a possessive "'s" is written with; bot/cues.py reads words the same way where none is.
 POSSESSIVE_MARKS = "'’`´"
 POSSESSIVE = re.compile(rf"[{POSSESSIVE_MARKS}](s)?\b", re.IGNORECASE)
@@ -76,6 +78,15 @@ def parse_glossary(text: str, where: str) -> Glossary:
     except (AttributeError, TypeError) as exc:
         raise DataError(f"{where}: {exc}; see the README for the glossary format.") from None
     return Glossary(acronyms, synonyms, chat_words, lemma_only)
+
+
+def find_words(text: str) -> list[str]:
+    """WORD.findall(text). On ASCII text (most questions and statements) WORD's words are the
+    runs of ASCII letters and digits, which a byte translation and a split find several times
+    quicker than the pattern; and every question and sentence is read so."""
+    if text.isascii():
+        return text.encode("ascii").translate(NOT_ASCII_WORD_TO_SPACE).decode("ascii").split()
+    return WORD.findall(text)
 
 
 def _strings(values: object, where: str) -> list[str]:
@@ -230,7 +241,7 @@ class Analyzer:
     def _pieces(self, text: str) -> list[tuple[str, str]]:
         """(as written, as searched) for each word; a glossary phrase is one piece."""
         folded = self._fold(text)
-        words = WORD.findall(folded)
+        words = find_words(folded)
         if not self.may_hold_phrase(words):
             return [(w, w) for w in words]
         pieces: list[tuple[str, str]] = []
@@ -249,7 +260,7 @@ class Analyzer:
 
     def plain_words(self, text: str) -> list[str]:
         """Case-folded words as written, glossary phrases left apart."""
-        return WORD.findall(self._fold(text))
+        return find_words(self._fold(text))
 
     def glossary_words(self) -> set[str]:
         """Every word the glossary knows, phrases included, for spelling correction."""
