@@ -162,9 +162,8 @@ class Analyzer:
             if words := WORD.findall(form):
                 self._phrase_forms.setdefault(words[0], []).append(frozenset(words))
         # Words recur from question to question and paragraph to paragraph: stem each once.
-        self._query_term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(
-            functools.partial(self._searched_term, query=True)
-        )
+        # A question's words are kept as their tokens: most of them come back in later questions.
+        self._query_token = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self._query_word_token)
         self._text_term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(
             functools.partial(self._searched_term, query=False)
         )
@@ -294,12 +293,22 @@ class Analyzer:
 
     def tokens(self, text: str, *, query: bool = False) -> list[Token]:
         """The searchable words of text; questions also drop chat words ("think", "say")."""
-        term_of = self._query_term if query else self._text_term
+        if query:
+            # A glossary phrase ("civil society") is searched as its joined word's term.
+            return [
+                token if surface == word else Token(surface, token.term)
+                for surface, word in self._pieces(text)
+                if (token := self._query_token(word)) is not None
+            ]
         return [
             Token(surface, term)
             for surface, word in self._pieces(text)
-            if (term := term_of(word)) is not None
+            if (term := self._text_term(word)) is not None
         ]
+
+    def _query_word_token(self, word: str) -> Token | None:
+        term = self._searched_term(word, query=True)
+        return None if term is None else Token(word, term)
 
     def _searched_term(self, word: str, query: bool) -> str | None:
         """The term a word is searched as; None for a stop word, or a chat word in a question."""
