@@ -407,7 +407,11 @@ class SearchIndex:
         """The question with close misspellings replaced, and the (typed, corrected) pairs."""
         # Most questions hold no word that could be a typo: only words of five letters or more
         # that the statement and the glossary lack are looked at.
-        words = {w.casefold() for w in find_words(question)}
+        if question.isascii():
+            # ASCII folds letter by letter: the folded question's words are the words folded.
+            words = set(find_words(question.casefold()))
+        else:
+            words = {w.casefold() for w in find_words(question)}
         if not any(
             len(w) >= TYPO_MIN_LENGTH and self.correct(w) for w in words - self._spelling.words
         ):
