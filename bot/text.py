@@ -184,6 +184,9 @@ class Analyzer:
             self._names[acronym.casefold()] = acronym
         # The stemmer leaves a plural acronym ("RCPs", "NGOs") alone: it finds no vowel to cut at.
         self._acronym_plurals = {f"{a.casefold()}s": a.casefold() for a in self.glossary.acronyms}
+        # Memoised once everything a term depends on is set: a question's unknown words and names
+        # are looked up as terms again, outside its tokens.
+        self.term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.term)  # type: ignore[method-assign]
 
     def _lemma_only(self) -> frozenset[str]:
         """Stems matched by lemma: the listed words', and those of their synonyms.
