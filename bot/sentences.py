@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -43,8 +43,9 @@ class ParagraphSentences:
 
     terms: frozenset[int]
     sentences: tuple[frozenset[int], ...]
-    # The sentences holding each term, in order: what a question's terms look up.
-    holders: dict[int, list[int]]
+    # The sentences holding each term, in order: what a question's terms look up. Derived from
+    # `sentences`, so left out of comparisons (and hashing, which a dict would break).
+    holders: dict[int, list[int]] = field(compare=False)
     # For a sentence that refers back, the terms of what it may refer to: the first sentence's
     # and the one before; None for the others.
     antecedents: tuple[frozenset[int] | None, ...]
