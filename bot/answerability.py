@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import compress
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -81,9 +82,10 @@ def features(evidence: Evidence) -> list[float]:
     """The model's inputs, in the order of FEATURES."""
     e = evidence
     total = sum(e.weights) + e.missing_weight
-    text_found = sum(w for w, held in zip(e.weights, e.in_text, strict=True) if held)
-    examples_found = sum(w for w, held in zip(e.weights, e.in_examples, strict=True) if held)
-    statement_found = sum(w for w, held in zip(e.weights, e.in_statement, strict=True) if held)
+    # The weights of the words held, in the question's order.
+    text_found = sum(compress(e.weights, e.in_text))
+    examples_found = sum(compress(e.weights, e.in_examples))
+    statement_found = sum(compress(e.weights, e.in_statement))
     values = [
         _per(e.text_score, e.text_idf),
         _per(e.text_score - e.text_other, e.text_idf),
@@ -94,7 +96,7 @@ def features(evidence: Evidence) -> list[float]:
         _per(e.missing_weight, total),
         _per(sum(cues.specificity(w) for w in e.missing) * _missing_unit(e), total),
         float(len(e.unknown_names)),
-        float(any(kind in e.asked and kind not in e.held for kind in cues.ANSWER_TYPES)),
+        float(not (e.asked - e.held).isdisjoint(cues.ANSWER_TYPES)),
         math.log1p(len(e.weights)),
         e.unanswerable_neighbours,
         float(e.other_party),

@@ -19,7 +19,7 @@ import string
 from collections.abc import Container, Iterator, Sequence
 from importlib import resources
 
-from bot.text import POSSESSIVE_MARKS, WORD
+from bot.text import POSSESSIVE_MARKS, find_words
 
 ANSWER_TYPES = ("figure", "date", "place", "name", "person")
 
@@ -87,6 +87,8 @@ TYPE_NOUNS = {
 TYPE_NOUN_ASKED = re.compile(
     rf"\b(?:what|which)\b(?:[’']s)?(?:\s+[\w’'-]+){{0,3}}?\s+({'|'.join(TYPE_NOUNS)})\b"
 )
+# A text holding none of the nouns cannot match TYPE_NOUN_ASKED: most questions skip it.
+TYPE_NOUN_WRITTEN = re.compile("|".join(TYPE_NOUNS))
 # "which countries" asks for names anywhere; "what countries" only where a clause starts:
 # "how can donors learn what countries need" asks about the needs, not the countries.
 CLAUSE_WORDS = {"in", "at", "from", "for", "to", "by", "with", "of", "and", "or", "but"}
@@ -151,6 +153,8 @@ POSITION_OF = re.compile(
     r"(?P<subject>(?:[\w’'-]+\s*){1,4})",
     re.IGNORECASE,
 )
+# One of those words, whole (as REGEX_WORD reads words): one search instead of a set of words.
+REPORTING_OR_POSITION_WORD = re.compile(rf"\b(?:{'|'.join(REPORTING_VERBS + POSITION_WORDS)})\b")
 # Ways a question names the speaker or the statement itself rather than another party.
 SELF_REFERENCES = frozenset(
     """statement speaker speech text document paper it they them we you""".split()
@@ -160,8 +164,7 @@ SELF_REFERENCES = frozenset(
 def asks_other_party(question: str, speakers: frozenset[str]) -> bool:
     """Whether the question asks what someone other than the speaker said, proposed or did."""
     # Most questions name no reporting verb nor position: skip the patterns then.
-    words = set(REGEX_WORD.findall(question.casefold()))
-    if words.isdisjoint(REPORTING_VERBS) and words.isdisjoint(POSITION_WORDS):
+    if REPORTING_OR_POSITION_WORD.search(question.casefold()) is None:
         return False
     own = {w.casefold() for s in speakers for w in s.split()}
     for pattern in (REPORTED, POSITION_OF):
@@ -193,7 +196,8 @@ def asked_types(question: str) -> frozenset[str]:
             kinds.add("name")
         if third and (kind := ASKED_BY_TRIPLE.get((word, following, third))):
             kinds.add(kind)
-    kinds.update(TYPE_NOUNS[m.group(1)] for m in TYPE_NOUN_ASKED.finditer(folded))
+    if TYPE_NOUN_WRITTEN.search(folded):
+        kinds.update(TYPE_NOUNS[m.group(1)] for m in TYPE_NOUN_ASKED.finditer(folded))
     if PERSON_ASKED.search(folded):
         kinds.add("person")
     return frozenset(kinds)
@@ -227,7 +231,7 @@ def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
     # rather than a test per word, and the patterns that need a digit only where there is one.
     folded = text.casefold()
     if words is None or not APOSTROPHES.isdisjoint(folded):
-        words = WORD.findall(folded)
+        words = find_words(folded)
     has_digit = not folded.isascii() or ASCII_DIGIT.search(folded) is not None
     held = set()
     if not NUMBER_WORDS.isdisjoint(words) or (has_digit and any(map(str.isdigit, words))):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -178,25 +179,29 @@ class ExampleLabel:
 
 
 class Neighbours(NamedTuple):
-    """The example questions that share a word with a question: their indexes, in order, and
-    their similarity to it (BM25 score above that of an example sharing no word)."""
+    """How similar each example question is to a question: its BM25 score above that of an
+    example sharing no word with it (0.0 for those), with what the examples are labelled."""
 
-    indexes: npt.NDArray[np.intp]
     similarity: FloatArray
-    answerable: Sequence[bool]
-    # Those labelled with a sentence, by paragraph: (similarity, sentence), in the same order.
-    by_paragraph: dict[int, list[tuple[float, int]]]
+    # Per example, whether the statement does not answer it.
+    unanswerable: npt.NDArray[np.bool_]
+    # Per paragraph, the examples labelled with one of its sentences: their indexes (ascending)
+    # and sentences. Looked up for the few paragraphs a reply shows, not for every neighbour.
+    labelled: Mapping[int, tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]
 
     def unanswerable_share(self, k: int = NEAREST_EXAMPLES) -> float:
         """The share, by similarity, of the k most similar examples the statement does not answer;
         0.5 when no example shares a word."""
-        if not len(self.indexes):
+        # Similarities are never negative: those that are not zero share a word.
+        sharing = self.similarity.nonzero()[0]
+        if not len(sharing):
             return 0.5
+        similarity = self.similarity[sharing]
         # Best first; a stable sort keeps ties in the examples' order.
-        best = (-self.similarity).argsort(kind="stable")[:k]
-        nearest = zip(self.indexes[best].tolist(), self.similarity[best].tolist(), strict=True)
-        values = [(value, not self.answerable[i]) for i, value in nearest]
-        return sum(value for value, out in values if out) / sum(value for value, _ in values)
+        best = (-similarity).argsort(kind="stable")[:k]
+        values = similarity[best].tolist()
+        out = self.unanswerable[sharing[best]].tolist()
+        return sum(compress(values, out)) / sum(values)
 
     def sentence_votes(
         self, paragraph: int, sentence_count: int, k: int = NEAREST_SENTENCE_EXAMPLES
@@ -204,11 +209,21 @@ class Neighbours(NamedTuple):
         """For each sentence of a paragraph, the share, by similarity, of the paragraph's k most
         similar labelled examples that name it (all zero when none shares a word)."""
         votes = [0.0] * sentence_count
-        mine = self.by_paragraph.get(paragraph, [])
+        if (labelled := self.labelled.get(paragraph)) is None:
+            return votes
+        indexes, sentences = labelled
+        values = self.similarity.take(indexes)
+        # Similarities are never negative: those that are not zero share a word.
+        sharing = values.nonzero()[0]
+        similar = values[sharing].tolist()
         # Examples as similar as the k-th all vote: which of them came first in the file says
         # nothing.
-        kth = sorted(value for value, _ in mine)[-k] if len(mine) > k else 0.0
-        chosen = [(value, sentence) for value, sentence in mine if value >= kth]
+        kth = sorted(similar)[-k] if len(similar) > k else 0.0
+        chosen = [
+            (value, sentence)
+            for value, sentence in zip(similar, sentences[sharing].tolist(), strict=True)
+            if value >= kth
+        ]
         total = sum(value for value, _ in chosen)
         for value, sentence in chosen:
             votes[sentence] += value / total
@@ -225,7 +240,7 @@ class NearestExamples:
     def __init__(
         self, example_terms: Sequence[Sequence[str]], labels: Sequence[ExampleLabel]
     ) -> None:
-        self._answerable = [label.paragraph is not None for label in labels]
+        self._unanswerable = np.array([label.paragraph is None for label in labels], np.bool_)
         self._count = len(labels)
         self._scores: TermScores[FloatArray] | None = None
         if any(example_terms):
@@ -233,15 +248,18 @@ class NearestExamples:
             self._scores = TermScores(
                 functools.partial(_term_scores, scorer), scorer.document_frequency
             )
-        # The paragraph and sentence of each example labelled with a sentence; -1 for the others.
-        labelled = [
-            (label.paragraph, label.sentence)
-            if label.paragraph is not None and label.sentence is not None
-            else (-1, -1)
-            for label in labels
-        ]
-        self._paragraphs = np.array([p for p, _ in labelled], np.intp)
-        self._sentences = np.array([s for _, s in labelled], np.intp)
+        # Only paragraphs with examples labelled with a sentence have an entry: a large library's
+        # other paragraphs cost nothing.
+        labelled: dict[int, tuple[list[int], list[int]]] = {}
+        for i, label in enumerate(labels):
+            if label.paragraph is not None and label.sentence is not None:
+                indexes, sentences = labelled.setdefault(label.paragraph, ([], []))
+                indexes.append(i)
+                sentences.append(label.sentence)
+        self._labelled = {
+            paragraph: (np.array(indexes, np.intp), np.array(sentences, np.intp))
+            for paragraph, (indexes, sentences) in labelled.items()
+        }
 
     def neighbours(self, terms: list[str]) -> Neighbours | None:
         """The examples sharing a word with the question; None without examples or terms."""
@@ -251,16 +269,5 @@ class NearestExamples:
         for vector in self._scores.vectors(terms):
             scores += vector
         # ndarray methods and ufuncs directly: numpy's Python wrappers cost as much as the work.
-        above = scores - np.minimum.reduce(scores)
-        sharing = (above > 0).nonzero()[0]
-        similarity = above[sharing]
-        by_paragraph: dict[int, list[tuple[float, int]]] = {}
-        for paragraph, value, sentence in zip(
-            self._paragraphs[sharing].tolist(),
-            similarity.tolist(),
-            self._sentences[sharing].tolist(),
-            strict=True,
-        ):
-            if paragraph >= 0:
-                by_paragraph.setdefault(paragraph, []).append((value, sentence))
-        return Neighbours(sharing, similarity, self._answerable, by_paragraph)
+        similarity = scores - np.minimum.reduce(scores)
+        return Neighbours(similarity, self._unanswerable, self._labelled)

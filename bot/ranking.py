@@ -155,7 +155,9 @@ class RankBM25Scorer:
         return [(i, float(scores[i])) for i in order]
 
     def document_frequency(self, term: str) -> int:
-        return self._document_frequency[term]
+        # get() rather than the Counter's [], whose __missing__ is a Python call: questions ask
+        # each field about terms it lacks (those only the other field holds) again and again.
+        return self._document_frequency.get(term, 0)
 
     def scores_of(self, terms: Sequence[str], paragraphs: Sequence[int]) -> list[float]:
         return list(self._bm25.get_batch_scores(terms, paragraphs))

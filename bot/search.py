@@ -24,7 +24,7 @@ from bot.index_cache import stored_state
 from bot.ranking import Variant
 from bot.sentences import ParagraphSentences, analyse
 from bot.spelling import SpellingIndex
-from bot.text import WORD, Analyzer, Token
+from bot.text import WORD, Analyzer, Token, find_words
 
 MAX_QUESTION_CHARS = 300
 DEFAULT_VARIANT: Variant = "plus"
@@ -144,6 +144,8 @@ class _Question(NamedTuple):
     terms: tuple[str, ...]
     # Each term's number in the text's vocabulary; -1 for a term only examples hold.
     term_ids: tuple[int, ...]
+    # Each term's weight (SearchIndex.weight), which ranking, sentences and features all read.
+    weights: tuple[float, ...]
     # Words (as typed) that neither the text nor any example holds.
     unknown: tuple[str, ...]
     # Words (as typed) that no paragraph's text holds, examples or not: what the reply reports.
@@ -329,6 +331,7 @@ class SearchIndex:
             tuple(known),
             terms,
             tuple(self._term_ids.get(t, -1) for t in terms),
+            tuple(map(self.weight, terms)),
             tuple(unknown),
             tuple(not_in_text),
             cues.asked_types(corrected),
@@ -381,17 +384,17 @@ class SearchIndex:
                 examples_idf += math.log((n + 1) / examples_frequency)
         return Evidence(
             question=read.text,
-            weights=tuple(self.weight(t) for t in terms),
-            in_text=tuple(i in details.terms for i in read.term_ids),
-            in_examples=tuple(t in example_terms for t in terms),
+            weights=read.weights,
+            in_text=tuple(map(details.terms.__contains__, read.term_ids)),
+            in_examples=tuple(map(example_terms.__contains__, terms)),
             in_statement=tuple(in_statement),
             missing=read.unknown,
             missing_weight=len(read.unknown) * self.weight(""),
             text_score=top.text,
-            text_other=max((s.text for s in others), default=0.0),
+            text_other=max([s.text for s in others], default=0.0),
             text_idf=text_idf,
             examples_score=top.examples,
-            examples_other=max((s.examples for s in others), default=0.0),
+            examples_other=max([s.examples for s in others], default=0.0),
             examples_idf=examples_idf,
             unknown_names=tuple(n for n in names if not self.knows(self.analyzer.term(n))),
             asked=read.asked,
@@ -404,7 +407,11 @@ class SearchIndex:
         """The question with close misspellings replaced, and the (typed, corrected) pairs."""
         # Most questions hold no word that could be a typo: only words of five letters or more
         # that the statement and the glossary lack are looked at.
-        words = {w.casefold() for w in WORD.findall(question)}
+        if question.isascii():
+            # ASCII folds letter by letter: the folded question's words are the words folded.
+            words = set(find_words(question.casefold()))
+        else:
+            words = {w.casefold() for w in find_words(question)}
         if not any(
             len(w) >= TYPO_MIN_LENGTH and self.correct(w) for w in words - self._spelling.words
         ):
@@ -438,22 +445,20 @@ class SearchIndex:
     ) -> tuple[Hit, ...]:
         """The best paragraphs that hold a searched word in their text or their examples."""
         hits = []
-        weights = [(i, self.weight(t)) for t, i in zip(read.terms, read.term_ids, strict=True)]
+        weights = list(zip(read.term_ids, read.weights, strict=True))
+        vote_weight = SENTENCE_VOTE_SHARE * sum(read.weights)
+        known = [(t.surface, self._term_ids.get(t.term)) for t in read.known]
         for scores in ranked:
             i = scores.index
             details = self._paragraph_sentences(i)
-            matched = tuple(
-                dict.fromkeys(
-                    t.surface for t in read.known if self._term_ids.get(t.term) in details.terms
-                )
-            )
+            matched = tuple(dict.fromkeys(w for w, term_id in known if term_id in details.terms))
             if matched or not self._example_terms[i].isdisjoint(read.terms):
                 votes = (
                     neighbours.sentence_votes(i, len(details.sentences))
                     if neighbours is not None
                     else [0.0] * len(details.sentences)
                 )
-                sentence = self._best_sentence(details, weights, votes)
+                sentence = self._best_sentence(details, weights, vote_weight, votes)
                 hits.append(Hit(self.paragraphs[i], scores.combined, matched, sentence, i))
             if len(hits) == limit:
                 break
@@ -463,22 +468,31 @@ class SearchIndex:
         self,
         details: ParagraphSentences,
         weights: Sequence[tuple[int, float]],
+        vote_weight: float,
         votes: Sequence[float],
     ) -> int:
         """The sentence holding most of the question's weight, counting what "it"/"its" refer to.
 
         `weights` are the question's term ids and weights, in the question's order (sums in a
         fixed order give the same floats in every process). The paragraph's most similar labelled
-        example questions vote too, for their sentences.
+        example questions vote too, for their sentences, with vote_weight in all.
         """
-        vote_weight = SENTENCE_VOTE_SHARE * sum(w for _, w in weights)
+        # Each term gives its weight to the sentences holding it, in the question's order: the
+        # same weights, summed alike, as testing every term in every sentence.
+        held: list[list[float]] = [[] for _ in details.sentences]
+        in_paragraph = []
+        for term, weight in weights:
+            if (holders := details.holders.get(term)) is not None:
+                in_paragraph.append((term, weight))
+                for s in holders:
+                    held[s].append(weight)
         best, best_score = 0, -1.0
         for i, (sentence, antecedent) in enumerate(
             zip(details.sentences, details.antecedents, strict=True)
         ):
-            score = sum(w for t, w in weights if t in sentence) + vote_weight * votes[i]
+            score = sum(held[i]) + vote_weight * votes[i]
             if antecedent is not None:
-                borrowed = (w for t, w in weights if t in antecedent and t not in sentence)
+                borrowed = (w for t, w in in_paragraph if t in antecedent and t not in sentence)
                 score += BACK_REFERENCE_SHARE * sum(borrowed)
             if score > best_score:
                 best, best_score = i, score

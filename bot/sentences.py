@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,9 @@ class ParagraphSentences:
 
     terms: frozenset[int]
     sentences: tuple[frozenset[int], ...]
+    # The sentences holding each term, in order: what a question's terms look up. Derived from
+    # `sentences`, so left out of comparisons (and hashing, which a dict would break).
+    holders: dict[int, list[int]] = field(compare=False)
     # For a sentence that refers back, the terms of what it may refer to: the first sentence's
     # and the one before; None for the others.
     antecedents: tuple[frozenset[int] | None, ...]
@@ -55,7 +58,11 @@ class ParagraphSentences:
         "How many people per group?" is not answered by a figure two sentences away from the groups.
         """
         wanted = set(terms)
-        near = [held for own, held in zip(self.sentences, self.held, strict=True) if own & wanted]
+        near = [
+            held
+            for own, held in zip(self.sentences, self.held, strict=True)
+            if not own.isdisjoint(wanted)
+        ]
         return frozenset().union(*(near or self.held))
 
 
@@ -79,9 +86,14 @@ class SentenceTable:
             frozenset(ids[start - base : stop - base]) for start, stop in itertools.pairwise(starts)
         )
         flags = self.flags[first:end].tolist()
+        holders: dict[int, list[int]] = {}
+        for position, sentence in enumerate(sentences):
+            for term in sentence:
+                holders.setdefault(term, []).append(position)
         return ParagraphSentences(
             terms=frozenset(ids),
             sentences=sentences,
+            holders=holders,
             antecedents=tuple(
                 sentences[0] | sentences[i - 1] if flag & REFERS_BACK else None
                 for i, flag in enumerate(flags)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -15,6 +15,8 @@ from bot.corpus import DataError
 
 # Letters and digits in any script; an apostrophe inside a word ("IOM’s") ends it.
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Every byte but an ASCII letter or digit, as a space (see find_words).
+NOT_ASCII_WORD_TO_SPACE = bytes(c if c < 128 and chr(c).isalnum() else ord(" ") for c in range(256))
 # The marks a possessive "'s" is written with; bot/cues.py reads words the same way where none is.
 POSSESSIVE_MARKS = "'’`´"
 POSSESSIVE = re.compile(rf"[{POSSESSIVE_MARKS}](s)?\b", re.IGNORECASE)
@@ -76,6 +78,15 @@ def parse_glossary(text: str, where: str) -> Glossary:
     except (AttributeError, TypeError) as exc:
         raise DataError(f"{where}: {exc}; see the README for the glossary format.") from None
     return Glossary(acronyms, synonyms, chat_words, lemma_only)
+
+
+def find_words(text: str) -> list[str]:
+    """WORD.findall(text). On ASCII text (most questions and statements) WORD's words are the
+    runs of ASCII letters and digits, which a byte translation and a split find several times
+    quicker than the pattern; and every question and sentence is read so."""
+    if text.isascii():
+        return text.encode("ascii").translate(NOT_ASCII_WORD_TO_SPACE).decode("ascii").split()
+    return WORD.findall(text)
 
 
 def _strings(values: object, where: str) -> list[str]:
@@ -143,17 +154,21 @@ class Analyzer:
             self.stem(w.casefold()) for w in (*self.glossary.chat_words, *self._extra_stop_words)
         )
         self._phrase_pattern, self._phrase_words = self._compile_phrases()
-        # A text holding none of these words holds no phrase: most questions skip the pattern.
-        self._phrase_first_words = frozenset(
-            words[0] for form in self._phrase_words if (words := WORD.findall(form))
-        )
+        # Where the pattern finds a form, the text holds each of the form's words whole: a text
+        # lacking one of each form's words holds no phrase, and most texts skip the pattern.
+        # The forms' words, by their first word.
+        self._phrase_forms: dict[str, list[frozenset[str]]] = {}
+        for form in self._phrase_words:
+            if words := WORD.findall(form):
+                self._phrase_forms.setdefault(words[0], []).append(frozenset(words))
         # Words recur from question to question and paragraph to paragraph: stem each once.
-        self._query_term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(
-            functools.partial(self._searched_term, query=True)
-        )
+        # A question's words are kept as their tokens: most of them come back in later questions.
+        self._query_token = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self._query_word_token)
         self._text_term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(
             functools.partial(self._searched_term, query=False)
         )
+        # Every answer names the glossary expansions of its words, which stems them again.
+        self.expansion = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.expansion)  # type: ignore[method-assign]
         self._lemma_only_stems = self._lemma_only()
         self._canonical: dict[str, str] = {}
         # How a glossary term is named to the user: the group's first word, the acronym.
@@ -169,6 +184,9 @@ class Analyzer:
             self._names[acronym.casefold()] = acronym
         # The stemmer leaves a plural acronym ("RCPs", "NGOs") alone: it finds no vowel to cut at.
         self._acronym_plurals = {f"{a.casefold()}s": a.casefold() for a in self.glossary.acronyms}
+        # Memoised once everything a term depends on is set: a question's unknown words and names
+        # are looked up as terms again, outside its tokens.
+        self.term = functools.lru_cache(maxsize=WORD_CACHE_SIZE)(self.term)  # type: ignore[method-assign]
 
     def _lemma_only(self) -> frozenset[str]:
         """Stems matched by lemma: the listed words', and those of their synonyms.
@@ -214,14 +232,18 @@ class Analyzer:
     def stem(self, word: str) -> str:
         return self._stemmer.stemWord(word)
 
-    def may_hold_phrase(self, words: Iterable[str]) -> bool:
+    def may_hold_phrase(self, words: Collection[str]) -> bool:
         """Whether plain words (case-folded) may hold a glossary phrase: most texts cannot."""
-        return not self._phrase_first_words.isdisjoint(words)
+        firsts = self._phrase_forms.keys() & words
+        if not firsts:
+            return False
+        held = set(words)
+        return any(form <= held for first in firsts for form in self._phrase_forms[first])
 
     def _pieces(self, text: str) -> list[tuple[str, str]]:
         """(as written, as searched) for each word; a glossary phrase is one piece."""
         folded = self._fold(text)
-        words = WORD.findall(folded)
+        words = find_words(folded)
         if not self.may_hold_phrase(words):
             return [(w, w) for w in words]
         pieces: list[tuple[str, str]] = []
@@ -240,7 +262,7 @@ class Analyzer:
 
     def plain_words(self, text: str) -> list[str]:
         """Case-folded words as written, glossary phrases left apart."""
-        return WORD.findall(self._fold(text))
+        return find_words(self._fold(text))
 
     def glossary_words(self) -> set[str]:
         """Every word the glossary knows, phrases included, for spelling correction."""
@@ -274,12 +296,22 @@ class Analyzer:
 
     def tokens(self, text: str, *, query: bool = False) -> list[Token]:
         """The searchable words of text; questions also drop chat words ("think", "say")."""
-        term_of = self._query_term if query else self._text_term
+        if query:
+            # A glossary phrase ("civil society") is searched as its joined word's term.
+            return [
+                token if surface == word else Token(surface, token.term)
+                for surface, word in self._pieces(text)
+                if (token := self._query_token(word)) is not None
+            ]
         return [
             Token(surface, term)
             for surface, word in self._pieces(text)
-            if (term := term_of(word)) is not None
+            if (term := self._text_term(word)) is not None
         ]
+
+    def _query_word_token(self, word: str) -> Token | None:
+        term = self._searched_term(word, query=True)
+        return None if term is None else Token(word, term)
 
     def _searched_term(self, word: str, query: bool) -> str | None:
         """The term a word is searched as; None for a stop word, or a chat word in a question."""

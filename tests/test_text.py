@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.corpus import DataError
-from bot.text import Analyzer, Glossary, lemma_key, parse_glossary
+from bot.text import WORD, Analyzer, Glossary, find_words, lemma_key, parse_glossary
 
 
 @pytest.fixture(scope="module")
@@ -186,3 +186,26 @@ def test_the_refugee_compact_is_not_the_migration_compact(analyzer):
 )
 def test_lemma_key_removes_inflections_only(word, key):
     assert lemma_key(word) == key
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "How many people attended?",
+        "IOM's role_in 2018-19: a\tb\nc\x0bd\x1fe",
+        "snake_case __init__ x_1 _ __",
+        "e.g. U.N. co-operation (GCM) & 50%",
+        "Café São Paulo’s naïve ﬁnance",
+        "İstanbul Straße ½ ² ٣",
+    ],
+)
+def test_find_words_finds_what_the_word_pattern_finds(text):
+    assert find_words(text) == WORD.findall(text)
+    assert find_words(text.casefold()) == WORD.findall(text.casefold())
+
+
+def test_find_words_on_every_ascii_character():
+    text = "".join(map(chr, range(128))) * 2
+    assert find_words(text) == WORD.findall(text)
