@@ -50,6 +50,8 @@ PERSON_ASKED = re.compile(
     rf"|\bwho\s+(?:{'|'.join(PERSON_VERBS)})\b"
     rf"|\b(?:which|what)(?:\s+[\w’'-]+){{0,2}}?\s+(?:{'|'.join(PERSON_NOUNS)})\b"
 )
+# A text with neither "who" nor one of the nouns cannot match PERSON_ASKED: most questions.
+PERSON_NOUN_WRITTEN = re.compile("|".join(PERSON_NOUNS))
 # A person as a text names one: a title or honorific and a capitalised name ("Dr. Koser",
 # "Special Representative Arbour", "Minister Hussen"); not a title of a body ("Director General").
 PERSON_HELD = re.compile(
@@ -198,7 +200,7 @@ def asked_types(question: str) -> frozenset[str]:
             kinds.add(kind)
     if TYPE_NOUN_WRITTEN.search(folded):
         kinds.update(TYPE_NOUNS[m.group(1)] for m in TYPE_NOUN_ASKED.finditer(folded))
-    if PERSON_ASKED.search(folded):
+    if ("who" in folded or PERSON_NOUN_WRITTEN.search(folded)) and PERSON_ASKED.search(folded):
         kinds.add("person")
     return frozenset(kinds)
 
