@@ -37,6 +37,11 @@ STOP_WORDS = frozenset(
     which while who whom why will with won would wouldn you your yours yourself yourselves
     also s t d m ve y ain isn ma
     """.split()
+    # The same contractions typed without their apostrophe, as chat often has them.
+    + """
+    im ive youre youve theyre theyve weve whats thats theres hows whos dont doesnt didnt isnt
+    arent wasnt werent cant couldnt wont wouldnt shouldnt hasnt havent hadnt
+    """.split()
 )
 
 

@@ -80,6 +80,13 @@ def test_chat_words_and_the_speaker_are_dropped_from_questions_only(analyzer):
     assert "think" in [t.surface for t in analyzer.tokens("we could think about it")]
 
 
+def test_chat_typed_without_apostrophes_says_nothing_of_the_topic(analyzer, plain):
+    question = "ok so im asking, pls, cant remember: what about integration?"
+    assert terms(analyzer, question, query=True) == terms(analyzer, "integration")
+    # Contractions are English, not glossary: read so without one too.
+    assert terms(plain, "dont youre wasnt") == []
+
+
 def test_an_empty_glossary_changes_nothing(plain):
     assert plain.glossary == Glossary()
     assert terms(plain, "Global Forum on Migration") == ["global", "forum", "migrat"]
