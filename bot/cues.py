@@ -35,8 +35,8 @@ NAME_NOUNS = set(
 # "Which official", "who is the current director": one person, by name. A group of people
 # ("which speakers", "who should lead") is answered by describing them, and is not asked here.
 PERSON_NOUNS = set(
-    """person official officials minister ministers ambassador
-    ambassadors diplomat diplomats spokesperson spokesman spokeswoman""".split()
+    """person official officials minister ministers ambassador ambassadors diplomat diplomats
+    spokesperson spokesman spokeswoman""".split()
 )
 PERSON_TITLES = """director head chair chairperson chairman chairwoman president minister
     secretary ambassador moderator official spokesperson spokesman spokeswoman envoy
