@@ -74,6 +74,11 @@ def test_glossary_does_not_merge_unrelated_words_of_the_statement(analyzer):
     assert terms(analyzer, "into account") != terms(analyzer, "reporting")
 
 
+def test_glossary_does_not_map_a_specific_thing_to_a_general_word_of_the_statement(analyzer):
+    # "Existing instruments" says nothing of a treaty: asked about one, the statement is silent.
+    assert terms(analyzer, "treaty") != terms(analyzer, "instruments")
+
+
 def test_chat_words_and_the_speaker_are_dropped_from_questions_only(analyzer):
     question = "What does Canada think about how many ways to say it?"
     assert terms(analyzer, question, query=True) == []
