@@ -207,7 +207,7 @@ def _cell(ours: float | None, naive: float | None) -> str:
     return f"{ours:.2f}" + (f" ({naive:.2f})" if naive is not None else "")
 
 
-def table(title: str, groups: dict[str, list[Scored]]) -> str:
+def table(title: str, groups: dict[str, list[Scored]], repeats: int = 1) -> str:
     """One column per group: ours, with the naive baseline in brackets."""
     columns = {
         name: (
@@ -218,7 +218,9 @@ def table(title: str, groups: dict[str, list[Scored]]) -> str:
     }
     width = 14
     lines = [title, f"{'':27}" + "".join(f"{name:>{width}}" for name in groups)]
-    lines.append(f"{'questions':27}" + "".join(f"{len(g):>{width}}" for g in groups.values()))
+    # Each question is scored once a repeat: count the questions, not the scorings.
+    counts = (len(g) // repeats for g in groups.values())
+    lines.append(f"{'questions':27}" + "".join(f"{n:>{width}}" for n in counts))
     for key, label in ROWS:
         cells = []
         for ours, naive in columns.values():
@@ -228,7 +230,7 @@ def table(title: str, groups: dict[str, list[Scored]]) -> str:
     return "\n".join(lines)
 
 
-def report(scored: Sequence[Scored]) -> str:
+def report(scored: Sequence[Scored], repeats: int = 1) -> str:
     by_kind = {k: [s for s in scored if s.question.kind == k] for k in KINDS}
     by_kind = {k: v for k, v in by_kind.items() if v}
     by_kind["all"] = list(scored)
@@ -237,8 +239,8 @@ def report(scored: Sequence[Scored]) -> str:
     by_source["all"] = list(scored)
     return "\n\n".join(
         [
-            table("Per kind — ours (naive lower().split() BM25Okapi)", by_kind),
-            table("Per file — ours (naive)", by_source),
+            table("Per kind — ours (naive lower().split() BM25Okapi)", by_kind, repeats),
+            table("Per file — ours (naive)", by_source, repeats),
         ]
     )
 
@@ -339,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             "each figure pools every repeat\n"
             "answer accuracy by seed: " + ", ".join(f"{a:.3f}" for a in accuracy_by_seed) + "\n"
         )
-    print(report(scored))
+    print(report(scored, len(seeds)))
     if args.errors:
         print("\n" + errors(scored, len(seeds)))
     return 0
