@@ -38,12 +38,14 @@ PERSON_NOUNS = set(
     """person official officials minister ministers ambassador ambassadors diplomat diplomats
     spokesperson spokesman spokeswoman""".split()
 )
-PERSON_TITLES = """director head chair chairperson chairman chairwoman president minister
-    secretary ambassador moderator official spokesperson spokesman spokeswoman envoy
-    commissioner rapporteur facilitator co-facilitator author""".split()
-# Who held a role at a meeting or over a body: answered only by naming someone.
+# Offices held by one person. Not "head" or "leader": a body or a process is said to head or
+# lead too ("who heads the process" is answered by "the SRSG in her leadership of the process").
+PERSON_TITLES = """director chair chairperson chairman chairwoman president minister secretary
+    ambassador moderator official spokesperson spokesman spokeswoman envoy commissioner
+    rapporteur facilitator co-facilitator author""".split()
+# Who held a role at a meeting: answered only by naming someone.
 PERSON_VERBS = """chaired chairs moderated moderates hosted hosts presided presides delivered
-    authored wrote heads headed directs directed""".split()
+    authored wrote""".split()
 PERSON_ASKED = re.compile(
     r"\bwho(?:[’']s\s+the|\s+(?:is|was|are|were)\s+the)(?:\s+[\w’'-]+){0,2}?\s+"
     rf"(?:{'|'.join(PERSON_TITLES)})s?\b"

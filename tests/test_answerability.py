@@ -92,6 +92,7 @@ def test_a_model_file_that_is_not_json_is_a_data_error(write_statement, tmp_path
         ("Who moderated the panels?", {"person"}),
         ("Who is the lead agency?", {"name"}),
         ("Who leads the process?", set()),
+        ("Who is the head of the process?", {"name"}),
         ("What individuals should sit on panels?", set()),
         ("Which speakers did Canada want?", {"name"}),
         ("What's the deadline for the action plans?", {"date"}),
