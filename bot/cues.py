@@ -1,8 +1,8 @@
 """Cues for answerability that come from the question's wording rather than from BM25.
 
 - What kind of answer a question asks for ("how many" wants a figure, "when" a date, "where" a
-  place, "which countries" names, "who chaired" a person) and whether a paragraph holds that kind
-  of thing at all.
+  place, "which countries" names, "who chaired" a person, "which official" a person or an office)
+  and whether a paragraph holds that kind of thing at all.
 - Proper names and numbers the library lacks ("Mexico", "2017"): a question about another
   country, person or year is rarely answered by a statement that never names them.
 - How specific an unknown word is in general English (wordfreq's frequencies, kept as a table
@@ -21,7 +21,7 @@ from importlib import resources
 
 from bot.text import POSSESSIVE_MARKS, find_words
 
-ANSWER_TYPES = ("figure", "date", "place", "name", "person")
+ANSWER_TYPES = ("figure", "date", "place", "name", "person", "official")
 
 # What kind of answer a question asks for, read from pairs of adjacent words ("how many") and a
 # few triples ("in which city"): one pass over the question instead of a pattern per kind.
@@ -32,9 +32,10 @@ NAME_NOUNS = set(
     """countries country nations nation states companies company firms firm delegations speakers
     organisations organizations agencies ngos languages language""".split()
 )
-# "Which official", "who is the current director": one person, by name. A group of people
-# ("which speakers", "who should lead") is answered by describing them, and is not asked here.
-PERSON_NOUNS = set(
+# "Who is the current director", "who chaired": one person, by name. "Which official": a
+# person by name or by office ("the SRSG"). A group of people ("which speakers", "who should
+# lead") is answered by describing them, and is not asked here.
+OFFICIAL_NOUNS = set(
     """person official officials minister ministers ambassador ambassadors diplomat diplomats
     spokesperson spokesman spokeswoman""".split()
 )
@@ -50,16 +51,25 @@ PERSON_ASKED = re.compile(
     r"\bwho(?:[’']s\s+the|\s+(?:is|was|are|were)\s+the)(?:\s+[\w’'-]+){0,2}?\s+"
     rf"(?:{'|'.join(PERSON_TITLES)})s?\b"
     rf"|\bwho\s+(?:{'|'.join(PERSON_VERBS)})\b"
-    rf"|\b(?:which|what)(?:\s+[\w’'-]+){{0,2}}?\s+(?:{'|'.join(PERSON_NOUNS)})\b"
 )
-# A text with neither "who" nor one of the nouns cannot match PERSON_ASKED: most questions.
-PERSON_NOUN_WRITTEN = re.compile("|".join(PERSON_NOUNS))
+OFFICIAL_ASKED = re.compile(
+    rf"\b(?:which|what)(?:\s+[\w’'-]+){{0,2}}?\s+(?:{'|'.join(OFFICIAL_NOUNS)})\b"
+)
+# A text with none of the nouns cannot match OFFICIAL_ASKED: most questions.
+OFFICIAL_NOUN_WRITTEN = re.compile("|".join(OFFICIAL_NOUNS))
 # A person as a text names one: a title or honorific and a capitalised name ("Dr. Koser",
 # "Special Representative Arbour", "Minister Hussen"); not a title of a body ("Director General").
-PERSON_HELD = re.compile(
+PERSON_NAMED = re.compile(
     r"\b(?:Dr|Mr|Mrs|Ms|Mx|Prof|Professor|Sir|Dame|Ambassador|Minister|President|Representative|"
     r"Secretary|Director|Chair|Commissioner|Senator|Judge|Justice|Mayor|Governor)\.?\s+"
     r"(?!General\b|Generals\b|of\b)[A-Z][a-z][\w’'-]*"
+)
+# An office held by one person, which answers "which official" without a name ("the SRSG").
+OFFICE = re.compile(
+    r"\b(?:SRSG|special representatives?|secretary-general|secretaries-general|director[- ]general|"
+    r"envoys?|co-facilitators?|facilitators?|ambassadors?|ministers?|commissioners?|rapporteurs?|"
+    r"presidents?|chairs?|chairpersons?|moderators?)\b",
+    re.IGNORECASE,
 )
 ASKED_BY_PAIR: dict[tuple[str, str], str] = {
     **{("how", w): "figure" for w in "many much long often old big large far frequently".split()},
@@ -202,8 +212,10 @@ def asked_types(question: str) -> frozenset[str]:
             kinds.add(kind)
     if TYPE_NOUN_WRITTEN.search(folded):
         kinds.update(TYPE_NOUNS[m.group(1)] for m in TYPE_NOUN_ASKED.finditer(folded))
-    if ("who" in folded or PERSON_NOUN_WRITTEN.search(folded)) and PERSON_ASKED.search(folded):
+    if "who" in folded and PERSON_ASKED.search(folded):
         kinds.add("person")
+    if OFFICIAL_NOUN_WRITTEN.search(folded) and OFFICIAL_ASKED.search(folded):
+        kinds.add("official")
     return frozenset(kinds)
 
 
@@ -226,7 +238,7 @@ def _is_word_character(character: str) -> bool:
 
 
 def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
-    """The kinds of answer a paragraph can give: figures, dates, places, names, persons.
+    """The kinds of answer a paragraph can give: figures, dates, places, names, persons, officials.
 
     `words` may give the text's case-folded words (runs of letters and digits), which the index
     build has at hand; they are used only where no apostrophe could have joined two of them.
@@ -246,8 +258,10 @@ def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
         held.add("place")
     if next(_names(text), None) is not None:
         held.add("name")
-        if PERSON_HELD.search(text):
-            held.add("person")
+        if PERSON_NAMED.search(text):
+            held |= {"person", "official"}
+    if "official" not in held and OFFICE.search(text):
+        held.add("official")
     return frozenset(held)
 
 

@@ -88,7 +88,8 @@ def test_a_model_file_that_is_not_json_is_a_data_error(write_statement, tmp_path
         ("Which countries supported the idea?", {"name"}),
         ("Who is the current Director General?", {"name", "person"}),
         ("Who's the chair of the forum?", {"person"}),
-        ("Which Canadian official gave the speech?", {"person"}),
+        ("Which Canadian official gave the speech?", {"official"}),
+        ("Which UN official should IOM support?", {"official"}),
         ("Who moderated the panels?", {"person"}),
         ("Who is the lead agency?", {"name"}),
         ("Who leads the process?", set()),
@@ -113,7 +114,9 @@ def test_what_a_paragraph_can_answer(index):
     assert not any("date" in h for h in held)
     assert "name" in held[5]  # IOM, SRSG, GMG
     assert "person" in held[0]  # Dr. Koser, Special Representative Arbour
-    assert "person" not in held[5]  # the SRSG, by title alone
+    assert "person" not in held[5]  # the SRSG, by title alone…
+    assert "official" in held[5]  # …which is an office held by one person
+    assert "official" not in held[4]  # decision-makers, stakeholders: no one in particular
 
 
 @pytest.mark.parametrize(
@@ -128,6 +131,19 @@ def test_what_a_paragraph_can_answer(index):
 )
 def test_a_person_is_named_by_a_title_and_a_name(text, person):
     assert ("person" in cues.held_types(text)) is person
+
+
+@pytest.mark.parametrize(
+    ("text", "official"),
+    [
+        ("We thank Ms. Arbour.", True),
+        ("IOM should support the SRSG.", True),
+        ("we thank the moderators and the envoy.", True),
+        ("Member states and stakeholders met.", False),
+    ],
+)
+def test_an_official_is_named_or_an_office_held_by_one(text, official):
+    assert ("official" in cues.held_types(text)) is official
 
 
 def test_names_and_numbers_the_library_lacks():
