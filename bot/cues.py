@@ -59,11 +59,13 @@ OFFICIAL_ASKED = re.compile(
 OFFICIAL_NOUN_WRITTEN = re.compile("|".join(OFFICIAL_NOUNS))
 # A person as a text names one: a title or honorific and a capitalised name ("Dr. Koser",
 # "Special Representative Arbour", "Minister Hussen"); not a title of a body ("Director General").
+HONORIFICS = """Dr Mr Mrs Ms Mx Prof Professor Sir Dame Ambassador Minister President Representative
+    Secretary Director Chair Commissioner Senator Judge Justice Mayor Governor""".split()
 PERSON_NAMED = re.compile(
-    r"\b(?:Dr|Mr|Mrs|Ms|Mx|Prof|Professor|Sir|Dame|Ambassador|Minister|President|Representative|"
-    r"Secretary|Director|Chair|Commissioner|Senator|Judge|Justice|Mayor|Governor)\.?\s+"
-    r"(?!General\b|Generals\b|of\b)[A-Z][a-z][\w’'-]*"
+    rf"\b(?:{'|'.join(HONORIFICS)})\.?\s+(?!General\b|Generals\b|of\b)[A-Z][a-z][\w’'-]*"
 )
+# A sentence without one of these words names no one: most skip the pattern.
+HONORIFIC_WORDS = frozenset(h.casefold() for h in HONORIFICS)
 # An office held by one person, which answers "which official" without a name ("the SRSG"):
 # one word, or two ("secretary-general"), as a text's case-folded words read them. Every sentence
 # of a library is read: a set test rather than a pattern, which would take several times as long.
@@ -262,7 +264,7 @@ def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
         held.add("place")
     if next(_names(text), None) is not None:
         held.add("name")
-        if PERSON_NAMED.search(text):
+        if not HONORIFIC_WORDS.isdisjoint(words) and PERSON_NAMED.search(text):
             held |= {"person", "official"}
     if "official" not in held and (
         not OFFICE_WORDS.isdisjoint(words)
