@@ -74,6 +74,8 @@ OFFICE_WORDS = frozenset(
     commissioner commissioners rapporteur rapporteurs president presidents chair chairs
     chairperson chairpersons moderator moderators""".split()
 )
+# A text holding none of these words holds no OFFICE_PHRASE: most sentences skip the pattern.
+OFFICE_PHRASE_WORDS = frozenset({"general", "representative", "representatives"})
 OFFICE_PHRASE = re.compile(
     r"\b(?:special\s+representatives?|secretary-general|secretaries-general|director[- ]general)\b"
 )
@@ -268,10 +270,7 @@ def held_types(text: str, words: Sequence[str] | None = None) -> frozenset[str]:
             held |= {"person", "official"}
     if "official" not in held and (
         not OFFICE_WORDS.isdisjoint(words)
-        or (
-            ("general" in words or "representative" in words or "representatives" in words)
-            and OFFICE_PHRASE.search(folded)
-        )
+        or (not OFFICE_PHRASE_WORDS.isdisjoint(words) and OFFICE_PHRASE.search(folded))
     ):
         held.add("official")
     return frozenset(held)
