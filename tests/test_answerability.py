@@ -18,6 +18,7 @@ from bot.corpus import DataError
 from bot.sources import FolderSource
 from tests.conftest import DATA_DIR, ROOT
 from tools import english_zipf
+from tools.crossval import PENALTIES, choose_penalty
 from tools.fit import fitted, model_json
 
 
@@ -29,6 +30,18 @@ def test_logistic_fit_separates_a_simple_rule():
     assert weights[0] > 0 > weights[1]
     predicted = ((x - mean) / scale) @ weights + bias > 0
     assert (predicted == y).mean() > 0.95
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_penalty_is_weak_for_a_sharp_rule_and_strong_for_a_few_noisy_rows(seed):
+    rng = np.random.default_rng(seed)
+    # A rare class behind a sharp boundary: a strong penalty would shrink it away.
+    x = rng.normal(size=(300, 1))
+    assert choose_penalty(x, x[:, 0] > 1.8, seed) == min(PENALTIES)
+    # Few rows, one useful feature among fourteen, noisy labels: a weak one would fit the noise.
+    x = rng.normal(size=(80, 14))
+    noisy = x[:, 0] + rng.normal(size=80) > 0
+    assert choose_penalty(x, noisy, seed) >= 3.0
 
 
 def test_the_saved_model_is_what_make_fit_writes_now():

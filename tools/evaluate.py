@@ -190,7 +190,7 @@ def cross_validate(
         model, report = fit(setup, training, folds, seed)
         progress(
             f"fold {f + 1}/{folds}: {len(held_out)} held out, {report.questions} examples, "
-            f"examples weight {report.examples_weight}"
+            f"examples weight {report.examples_weight}, penalty {report.penalty}"
         )
         ours = bot_system(build(setup, training, model))
         for i, (question, source) in enumerate(questions):

@@ -31,6 +31,7 @@ def model_json(model: Model, report: FitReport, folds: int, seed: int) -> dict[s
             "fitted_by": "make fit (python -m tools.fit)",
             "examples": report.questions,
             "answerable": report.answerable,
+            "penalty": report.penalty,
             "folds": folds,
             "seed": seed,
         }
@@ -43,6 +44,7 @@ def describe(model: Model, report: FitReport) -> str:
         f"{model.examples_weight} (cross-fitted top-1 by weight: "
         + ", ".join(f"{w}: {q:.3f}" for w, q in report.top1_by_weight.items())
         + ")",
+        f"L2 penalty {report.penalty} (chosen by cross-validation), "
         f"answer threshold {model.answer_threshold:.3f}, closest threshold "
         f"{model.closest_threshold:.3f}, bias {model.bias:+.3f}",
         "weights on standardised features:",
