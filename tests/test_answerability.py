@@ -18,7 +18,7 @@ from bot.corpus import DataError
 from bot.sources import FolderSource
 from tests.conftest import DATA_DIR, ROOT
 from tools import english_zipf
-from tools.crossval import PENALTIES, choose_penalty
+from tools.crossval import ANSWER_THRESHOLD, PENALTIES, choose_penalty, closest_threshold
 from tools.fit import fitted, model_json
 
 
@@ -37,11 +37,22 @@ def test_the_penalty_is_weak_for_a_sharp_rule_and_strong_for_a_few_noisy_rows(se
     rng = np.random.default_rng(seed)
     # A rare class behind a sharp boundary: a strong penalty would shrink it away.
     x = rng.normal(size=(300, 1))
-    assert choose_penalty(x, x[:, 0] > 1.8, seed) == min(PENALTIES)
+    assert choose_penalty(x, x[:, 0] > 1.8, seed)[0] == min(PENALTIES)
     # Few rows, one useful feature among fourteen, noisy labels: a weak one would fit the noise.
     x = rng.normal(size=(80, 14))
     noisy = x[:, 0] + rng.normal(size=80) > 0
-    assert choose_penalty(x, noisy, seed) >= 3.0
+    assert choose_penalty(x, noisy, seed)[0] >= 3.0
+
+
+def test_the_closest_band_starts_where_its_passages_are_right_half_the_time():
+    probabilities = np.array([[0.12, 0.17, 0.32, 0.42, 0.9]])
+    # From 0.1 one right in four, from 0.15 one in three, from 0.2 one in two.
+    assert closest_threshold(probabilities, np.array([False, False, True, False, True])) == 0.2
+    # Two lines of the same rows count together: from 0.1, two right in four.
+    two_lines = np.array([[0.12, 0.3], [0.45, 0.2]])
+    assert closest_threshold(two_lines, np.array([False, True])) == 0.1
+    # Never right below the answer threshold: no closest band at all.
+    assert closest_threshold(probabilities, np.array([False] * 4 + [True])) == ANSWER_THRESHOLD
 
 
 def test_the_saved_model_is_what_make_fit_writes_now():

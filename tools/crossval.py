@@ -32,8 +32,9 @@ EXAMPLES_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
 # that is more likely than not. A threshold fitted to the training questions instead moved
 # between 0.29 and 0.61 from one cross-validation fold to the next, and was no better on average.
 ANSWER_THRESHOLD = 0.5
-# Below the answer threshold and at or above this, the closest passage is offered with a caveat.
-CLOSEST_THRESHOLD = 0.2
+# Below the answer threshold and at or above one of these, the closest passage is offered with a
+# caveat (one is chosen by the fit).
+CLOSEST_THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
 # Candidate L2 penalties of the answerability model, one chosen by cross-validation. A stronger
 # one spreads the weight over features that agree instead of leaning on a few.
 PENALTIES = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
@@ -200,7 +201,7 @@ def fit(
             right.append(targets[i] is not None and answer.best.position == targets[i])
     x = np.array(rows)
     y = np.array(right, dtype=np.bool_)
-    penalty = choose_penalty(x, y, seed)
+    penalty, closest_threshold = choose_penalty(x, y, seed)
     mean, scale, weights, bias = fit_logistic(x, y, penalty)
     model = Model(
         FEATURES,
@@ -209,7 +210,7 @@ def fit(
         weights,
         bias,
         answer_threshold=ANSWER_THRESHOLD,
-        closest_threshold=CLOSEST_THRESHOLD,
+        closest_threshold=closest_threshold,
         examples_weight=weight,
     )
     report = FitReport(
@@ -222,23 +223,47 @@ def fit(
     return model, report
 
 
-def choose_penalty(x: FloatArray, y: npt.NDArray[np.bool_], seed: int) -> float:
-    """The L2 penalty whose model, fitted on nine tenths of the rows, decides the other tenth best,
-    over several random splits (one split's choice moved between 1 and 30 with its seed). Counted
-    in decisions, not log loss: log loss and the Brier score chose a weaker penalty, which answered
-    worse under cross-validation.
+def choose_penalty(x: FloatArray, y: npt.NDArray[np.bool_], seed: int) -> tuple[float, float]:
+    """The L2 penalty, and the closest threshold for a model with that penalty.
+
+    The penalty is the one whose models, each fitted on nine tenths of the rows, decide the other
+    tenth best, over several random splits (one split's choice moved between 1 and 30 with its
+    seed); on a tie, the stronger. Counted in decisions, not log loss: log loss and the Brier score
+    chose a weaker penalty, which answered worse under cross-validation.
+
+    A stronger penalty draws probabilities towards the middle, so the closest threshold moves with
+    it: the lowest at which the passages offered as closest are right at least half the time.
     """
     rng = np.random.default_rng(seed)
     splits = [rng.permutation(len(y)) % FOLDS for _ in range(PENALTY_SPLITS)]
+    probabilities = {penalty: _out_of_fold(x, y, penalty, splits) for penalty in PENALTIES}
+    penalty = min(
+        PENALTIES,
+        key=lambda p: (int(((probabilities[p] >= ANSWER_THRESHOLD) != y).sum()), -p),
+    )
+    return penalty, closest_threshold(probabilities[penalty], y)
 
-    def wrong_decisions(penalty: float) -> int:
-        wrong = 0
-        for folds in splits:
-            for fold in range(FOLDS):
-                held = folds == fold
-                mean, scale, weights, bias = fit_logistic(x[~held], y[~held], penalty)
-                answers = ((x[held] - mean) / scale) @ weights + bias >= 0
-                wrong += int((answers != y[held]).sum())
-        return wrong
 
-    return min(PENALTIES, key=lambda penalty: (wrong_decisions(penalty), -penalty))
+def closest_threshold(probabilities: FloatArray, right: npt.NDArray[np.bool_]) -> float:
+    """The lowest threshold at which the rows offered as closest (from it up to the answer
+    threshold) are right at least half the time; the answer threshold (no closest band) if none.
+    `probabilities` may hold several lines of out-of-fold probabilities for the same rows."""
+    right = np.broadcast_to(right, probabilities.shape)
+    for closest in CLOSEST_THRESHOLDS:
+        offered = (probabilities >= closest) & (probabilities < ANSWER_THRESHOLD)
+        if offered.any() and right[offered].mean() >= 0.5:
+            return closest
+    return ANSWER_THRESHOLD
+
+
+def _out_of_fold(
+    x: FloatArray, y: npt.NDArray[np.bool_], penalty: float, splits: Sequence[npt.NDArray[np.int_]]
+) -> FloatArray:
+    """Each row's probability from the model fitted on the other folds, a line per split."""
+    z = np.empty((len(splits), len(y)))
+    for line, folds in enumerate(splits):
+        for fold in range(FOLDS):
+            held = folds == fold
+            mean, scale, weights, bias = fit_logistic(x[~held], y[~held], penalty)
+            z[line, held] = ((x[held] - mean) / scale) @ weights + bias
+    return 1.0 / (1.0 + np.exp(-z))
