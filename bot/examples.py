@@ -9,9 +9,11 @@ a line:
 `paragraph` is the paragraph number in that statement (from 1), or null for a question the
 statement does not answer. `sentence` (optional) is the answering sentence's number within the
 paragraph, from 1. `id` (optional) names the labelled question an example was copied from, so
-that evaluation can tell which examples to hold out. Blank lines and lines starting with `#` are
-skipped. Examples only help find a paragraph and judge whether it answers: a reply always quotes
-the paragraph's own text.
+that evaluation can tell which examples to hold out. `author` (optional) names who wrote it, when
+not the maintainers: `make fit` scores each author's examples with an index built from everyone
+else's, as a stranger's question will be (tools/crossval.py). Blank lines and lines starting with
+`#` are skipped. Examples only help find a paragraph and judge whether it answers: a reply always
+quotes the paragraph's own text.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from bot.corpus import DataError
 
 EXAMPLES_SUFFIX = ".examples.jsonl"
-KNOWN_KEYS = frozenset({"paragraph", "sentence", "question", "id"})
+KNOWN_KEYS = frozenset({"paragraph", "sentence", "question", "id", "author"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Example:
     paragraph: int | None
     sentence: int | None = None
     id: str | None = None
+    # Who wrote it, if not the maintainers.
+    author: str | None = None
 
 
 def parse_examples(text: str, source: str, sentence_counts: Sequence[int]) -> tuple[Example, ...]:
@@ -81,10 +85,11 @@ def _example(raw: object, where: str, sentence_counts: Sequence[int]) -> Example
             raise DataError(
                 f"{where}: ¶{paragraph} has sentences 1-{count}; sentence {sentence!r} is not one."
             )
-    example_id = raw.get("id")
-    if example_id is not None and not isinstance(example_id, str):
-        raise DataError(f"{where}: id must be a string.")
-    return Example(" ".join(question.split()), paragraph, sentence, example_id)
+    example_id, author = raw.get("id"), raw.get("author")
+    for key, value in (("id", example_id), ("author", author)):
+        if value is not None and not isinstance(value, str):
+            raise DataError(f"{where}: {key} must be a string.")
+    return Example(" ".join(question.split()), paragraph, sentence, example_id, author)
 
 
 def _whole_in(value: object, low: int, high: int) -> bool:
@@ -101,5 +106,7 @@ def format_examples(examples: Sequence[Example]) -> str:
         line["question"] = example.question
         if example.id is not None:
             line["id"] = example.id
+        if example.author is not None:
+            line["author"] = example.author
         lines.append(json.dumps(line, ensure_ascii=False))
     return "".join(f"{line}\n" for line in lines)

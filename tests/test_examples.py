@@ -18,15 +18,15 @@ def parse(*lines):
     return parse_examples("\n".join(lines), "doc.examples.jsonl", COUNTS)
 
 
-def test_examples_are_parsed_with_optional_sentence_and_id():
+def test_examples_are_parsed_with_optional_sentence_id_and_author():
     assert parse(
         "# a comment",
         "",
         '{"paragraph": 2, "sentence": 3, "question": "  Who   leads? ", "id": "q1"}',
-        '{"paragraph": null, "question": "What is the budget?"}',
+        '{"paragraph": null, "question": "What is the budget?", "author": "team"}',
     ) == (
         Example("Who leads?", 2, 3, "q1"),
-        Example("What is the budget?", None),
+        Example("What is the budget?", None, author="team"),
     )
 
 
@@ -43,6 +43,7 @@ def test_examples_are_parsed_with_optional_sentence_and_id():
         ('{"paragraph": null, "sentence": 1, "question": "x"}', "a sentence needs a paragraph"),
         ('{"paragraph": 1, "question": "x", "answer": "y"}', "unknown key(s) answer"),
         ('{"paragraph": 1, "question": "x", "id": 7}', "id must be a string"),
+        ('{"paragraph": 1, "question": "x", "author": ["a"]}', "author must be a string"),
     ],
 )
 def test_a_bad_line_is_one_data_error_naming_file_and_line(line, says):
@@ -64,12 +65,13 @@ def test_the_examples_file_sits_beside_its_statement():
 
 def test_formatted_examples_parse_back_to_the_same():
     examples = (
-        Example("Who leads?", 2, 3, "q1"),
+        Example("Who leads?", 2, 3, "q1", "train"),
         Example('What is the "budget"?\u2028', None),
-        Example("Où?", 1),
+        Example("Où?", 1, author="équipe"),
     )
     assert parse(format_examples(examples)) == tuple(
-        Example(" ".join(e.question.split()), e.paragraph, e.sentence, e.id) for e in examples
+        Example(" ".join(e.question.split()), e.paragraph, e.sentence, e.id, e.author)
+        for e in examples
     )
 
 
