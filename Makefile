@@ -38,7 +38,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-## Answer quality per kind of question, 10-fold cross-validated with 5 seeds, ours beside the naive baseline.
+## Answer quality per kind of question, 10-fold cross-validated with 5 seeds and with each file left out, ours beside the naive baseline.
 eval: $(VENV)/.installed
 	$(BIN)/python -m tools.evaluate --repeats 5 tests/dev_qa.jsonl tests/train_qa.jsonl tests/extra_qa.jsonl
 

@@ -15,10 +15,18 @@ from bot.answerability import (
     parse_model,
 )
 from bot.corpus import DataError
+from bot.examples import Example
 from bot.sources import FolderSource
 from tests.conftest import DATA_DIR, ROOT
 from tools import english_zipf
-from tools.crossval import ANSWER_THRESHOLD, PENALTIES, choose_penalty, closest_threshold
+from tools.crossval import (
+    ANSWER_THRESHOLD,
+    PENALTIES,
+    Training,
+    choose_penalty_and_thresholds,
+    closest_threshold,
+    fitting_folds,
+)
 from tools.fit import fitted, model_json
 
 
@@ -37,22 +45,45 @@ def test_the_penalty_is_weak_for_a_sharp_rule_and_strong_for_a_few_noisy_rows(se
     rng = np.random.default_rng(seed)
     # A rare class behind a sharp boundary: a strong penalty would shrink it away.
     x = rng.normal(size=(300, 1))
-    assert choose_penalty(x, x[:, 0] > 1.8, seed)[0] == min(PENALTIES)
+    assert choose_penalty_and_thresholds(x, x[:, 0] > 1.8, seed)[0] == min(PENALTIES)
     # Few rows, one useful feature among fourteen, noisy labels: a weak one would fit the noise.
     x = rng.normal(size=(80, 14))
     noisy = x[:, 0] + rng.normal(size=80) > 0
-    assert choose_penalty(x, noisy, seed)[0] >= 3.0
+    assert choose_penalty_and_thresholds(x, noisy, seed)[0] >= 3.0
 
 
-def test_the_closest_band_starts_where_its_passages_are_right_half_the_time():
-    probabilities = np.array([[0.12, 0.17, 0.32, 0.42, 0.9]])
-    # From 0.1 one right in four, from 0.15 one in three, from 0.2 one in two.
-    assert closest_threshold(probabilities, np.array([False, False, True, False, True])) == 0.2
-    # Two lines of the same rows count together: from 0.1, two right in four.
-    two_lines = np.array([[0.12, 0.3], [0.45, 0.2]])
-    assert closest_threshold(two_lines, np.array([False, True])) == 0.1
+def test_the_closest_band_starts_where_its_passages_are_right_a_third_of_the_time():
+    probabilities = np.array([[0.11, 0.12, 0.13, 0.14, 0.17, 0.32, 0.42, 0.9]])
+    right = np.array([False] * 5 + [True, True, True])
+    # From 0.1, two right in seven; from 0.15, two in three.
+    assert closest_threshold(probabilities, right) == 0.15
+    # Two lines of the same rows count together: from 0.1, one right in two; the first line
+    # alone would have no band.
+    two_lines = np.array([[0.6, 0.12], [0.4, 0.9]])
+    assert closest_threshold(two_lines, np.array([True, False])) == 0.1
+    assert closest_threshold(two_lines[:1], np.array([True, False])) == ANSWER_THRESHOLD
     # Never right below the answer threshold: no closest band at all.
-    assert closest_threshold(probabilities, np.array([False] * 4 + [True])) == ANSWER_THRESHOLD
+    assert closest_threshold(probabilities, np.array([False] * 7 + [True])) == ANSWER_THRESHOLD
+
+
+def test_the_closest_band_ends_at_the_answer_threshold():
+    probabilities = np.array([[0.12, 0.35, 0.9]])
+    right = np.array([False, True, True])
+    assert closest_threshold(probabilities, right, answer=0.5) == 0.1
+    # Below 0.3 only a wrong row: no band under that answer threshold.
+    assert closest_threshold(probabilities, right, answer=0.3) == 0.3
+
+
+def test_examples_by_several_authors_are_cross_fitted_an_author_a_fold():
+    authors = ["train", None, "dev", "train", None]
+    training = [Training("doc", Example(f"q{i}", 1, author=a)) for i, a in enumerate(authors)]
+    folds, count, by_author = fitting_folds(training, [0] * 5, 10, 1)
+    assert by_author and count == 3
+    assert folds[0] == folds[3] and folds[1] == folds[4]
+    assert len({folds[0], folds[1], folds[2]}) == 3
+    # Two authors are too few to stand for a stranger: random folds.
+    folds, count, by_author = fitting_folds(training[:2], [0, 0], 10, 1)
+    assert not by_author and count == 10
 
 
 def test_the_saved_model_is_what_make_fit_writes_now():

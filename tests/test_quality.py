@@ -1,12 +1,19 @@
 """Answer quality, cross-validated: each question is scored by an index and a model built
-without it (tools/evaluate.py). `make eval` prints the full table."""
+without it (tools/evaluate.py). `make eval` prints the full tables."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.conftest import DATA_DIR, ROOT
-from tools.evaluate import cross_validate, load_questions, load_setup, metrics, report
+from tools.evaluate import (
+    cross_validate,
+    leave_file_out,
+    load_questions,
+    load_setup,
+    metrics,
+    report,
+)
 
 FILES = ("dev", "train", "extra")
 
@@ -28,8 +35,19 @@ def scored(request):
 
 
 @pytest.fixture(scope="module")
+def scored_by_strangers(request):
+    """Each file scored by an index and a model built without any of its questions."""
+    setup, examples = load_setup(DATA_DIR)
+    result = leave_file_out(setup, public_questions(), examples)
+    request.config.stash.setdefault("quality_reports", []).append(
+        "Each file left out\n" + report(result)
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
 def scored_without_own_examples():
-    """Only the examples copied from the labelled files: ours were written after reading them."""
+    """Without the maintainers' own examples: they were written after reading the questions."""
     setup, examples = load_setup(DATA_DIR)
     return cross_validate(setup, public_questions(), examples, own_examples=False)
 
@@ -56,25 +74,37 @@ def test_every_public_question_is_scored_once(scored):
 
 # Floors a little below what `make eval` measures (see the README), so that a change that
 # makes answers worse fails; cross-validation is deterministic, so they do not flake.
+# In random folds a question's siblings (its author's other wordings) stay in the index, and the
+# model, fitted for strangers' questions, answers them readily: fewer out-of-scope ones declined.
 def test_answer_accuracy_floor(scored):
     assert figures(scored)["accuracy"] >= 0.87
 
 
 def test_in_scope_ranking_floor(scored):
-    assert figures(scored)["top1"] >= 0.94
-    assert figures(scored)["mrr"] >= 0.96
+    assert figures(scored)["top1"] >= 0.92
+    assert figures(scored)["mrr"] >= 0.95
 
 
 def test_out_of_scope_declined_floor(scored):
-    assert figures(scored)["declined"] >= 0.83
+    assert figures(scored)["declined"] >= 0.78
 
 
 def test_wrongful_refusal_ceiling(scored):
-    assert figures(scored)["wrongful"] <= 0.07
+    assert figures(scored)["wrongful"] <= 0.05
 
 
 def test_answer_sentence_floor(scored):
-    assert figures(scored)["sentence"] >= 0.84
+    assert figures(scored)["sentence"] >= 0.82
+
+
+def test_another_authors_questions_keep_a_floor(scored_by_strangers):
+    every = figures(scored_by_strangers)
+    assert every["accuracy"] >= 0.83
+    assert every["top1"] >= 0.93
+    assert every["declined"] >= 0.85
+    assert every["wrongful"] <= 0.17
+    # The public training questions' author wrote none of the other examples.
+    assert figures(scored_by_strangers, source="train")["accuracy"] >= 0.77
 
 
 def test_each_file_keeps_a_floor(scored):
@@ -86,7 +116,7 @@ def test_our_own_examples_are_not_what_carries_the_figures(scored_without_own_ex
     without = figures(scored_without_own_examples)
     assert without["accuracy"] >= 0.84
     assert without["top1"] >= 0.90
-    assert without["declined"] >= 0.80
+    assert without["declined"] >= 0.75
     assert without["sentence"] >= 0.80
 
 

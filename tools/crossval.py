@@ -1,11 +1,13 @@
 """Fitting the field weight and the answerability model without letting a question grade itself.
 
 A question that is in the examples index finds its own words there, so its examples score is
-higher than a new question's would be. Features for fitting are therefore cross-fitted: the
-training questions are split into folds, and each fold's features are computed with an index
-built from the other folds only. The deployed model is fitted the same way over every example
-and then used with every example in the index (tools/fit.py); tools/evaluate.py repeats the whole
-fit inside each outer fold, so a scored question never helps build the index or fit the model.
+higher than a new question's would be; so are its siblings (its author's other wordings of the
+same thing). Features for fitting are therefore cross-fitted: the training questions are split
+into folds, an author a fold when there are several authors (fitting_folds), and each fold's
+features are computed with an index built from the other folds only. The deployed model is
+fitted the same way over every example and then used with every example in the index
+(tools/fit.py); tools/evaluate.py repeats the whole fit inside each outer fold, so a scored
+question never helps build the index or fit the model.
 """
 
 from __future__ import annotations
@@ -32,13 +34,18 @@ EXAMPLES_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
 # that is more likely than not. A threshold fitted to the training questions instead moved
 # between 0.29 and 0.61 from one cross-validation fold to the next, and was no better on average.
 ANSWER_THRESHOLD = 0.5
+# Candidates when examples by several authors let the fit see how a stranger's question fares.
+ANSWER_THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 # Below the answer threshold and at or above one of these, the closest passage is offered with a
 # caveat (one is chosen by the fit).
 CLOSEST_THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
+CLOSEST_RIGHT_SHARE = 1 / 3
 # Candidate L2 penalties of the answerability model, one chosen by cross-validation. A stronger
 # one spreads the weight over features that agree instead of leaning on a few.
 PENALTIES = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 PENALTY_SPLITS = 10
+# Examples by fewer authors than this are cross-fitted in random folds instead (fitting_folds).
+MIN_AUTHORS = 3
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,25 @@ def assign_folds(keys: Sequence[str], strata: Sequence[str], folds: int, seed: i
             fold_of_key[members[position]] = dealt % folds
             dealt += 1
     return [fold_of_key[key] for key in keys]
+
+
+def fitting_folds(
+    training: Sequence[Training], targets: Sequence[int | None], folds: int, seed: int
+) -> tuple[list[int], int, bool]:
+    """Each item's fold for cross-fitting, how many folds, and whether they are authors.
+
+    With examples by several authors (bot/examples.py; the maintainers are one), each author is a
+    fold: their questions are scored by an index built from everyone else's, as a new user's
+    question is. Random folds instead leave each question's siblings (its author's other wordings
+    of the same thing) in the index, so the model learned to expect more help from the examples
+    than a stranger's question gets, and refused a third of another author's answerable questions.
+    """
+    authors = sorted({item.example.author or "" for item in training})
+    if len(authors) >= MIN_AUTHORS:
+        return [authors.index(item.example.author or "") for item in training], len(authors), True
+    keys = [normalized(item.example.question) for item in training]
+    strata = ["in" if t is not None else "out" for t in targets]
+    return assign_folds(keys, strata, folds, seed), folds, False
 
 
 def _by_document(training: Sequence[Training]) -> dict[str, list[Example]]:
@@ -165,14 +191,12 @@ def fit(
 ) -> tuple[Model, FitReport]:
     """Fit the examples weight, then the answerability model, on cross-fitted features."""
     targets = [target_index(setup, item) for item in training]
-    inner = assign_folds(
-        [normalized(item.example.question) for item in training],
-        ["in" if t is not None else "out" for t in targets],
-        folds,
-        seed,
-    )
+    keys = [normalized(item.example.question) for item in training]
+    inner, folds, by_author = fitting_folds(training, targets, folds, seed)
+    # A question another author also wrote is held out with the fold that scores it.
+    held = [{k for k, fold in zip(keys, inner, strict=True) if fold == g} for g in range(folds)]
     others = [
-        [item for item, fold in zip(training, inner, strict=True) if fold != g]
+        [item for item, key in zip(training, keys, strict=True) if key not in held[g]]
         for g in range(folds)
     ]
 
@@ -188,6 +212,7 @@ def fit(
 
     rows: list[list[float]] = []
     right: list[bool] = []
+    row_folds: list[int] = []
     paragraph_count = len(setup.base.paragraphs)
     for g in range(folds):
         index = build_index(setup, others[g], examples_weight=weight)
@@ -199,9 +224,12 @@ def fit(
                 continue  # nothing found: never answered, whatever the model says
             rows.append(features(evidence))
             right.append(targets[i] is not None and answer.best.position == targets[i])
+            row_folds.append(g)
     x = np.array(rows)
     y = np.array(right, dtype=np.bool_)
-    penalty, closest_threshold = choose_penalty(x, y, seed)
+    penalty, answer_threshold, closest_threshold = choose_penalty_and_thresholds(
+        x, y, seed, np.array(row_folds) if by_author else None
+    )
     mean, scale, weights, bias = fit_logistic(x, y, penalty)
     model = Model(
         FEATURES,
@@ -209,7 +237,7 @@ def fit(
         scale,
         weights,
         bias,
-        answer_threshold=ANSWER_THRESHOLD,
+        answer_threshold=answer_threshold,
         closest_threshold=closest_threshold,
         examples_weight=weight,
     )
@@ -223,37 +251,55 @@ def fit(
     return model, report
 
 
-def choose_penalty(x: FloatArray, y: npt.NDArray[np.bool_], seed: int) -> tuple[float, float]:
-    """The L2 penalty, and the closest threshold for a model with that penalty.
+def choose_penalty_and_thresholds(
+    x: FloatArray,
+    y: npt.NDArray[np.bool_],
+    seed: int,
+    author_folds: npt.NDArray[np.int_] | None = None,
+) -> tuple[float, float, float]:
+    """The L2 penalty, the answer threshold and the closest threshold.
 
-    The penalty is the one whose models, each fitted on nine tenths of the rows, decide the other
-    tenth best, over several random splits (one split's choice moved between 1 and 30 with its
-    seed); on a tie, the stronger. Counted in decisions, not log loss: log loss and the Brier score
-    chose a weaker penalty, which answered worse under cross-validation.
+    With rows by several authors, each author's rows are predicted by models fitted on the
+    others', and the penalty and answer threshold are those that decide them best: a stranger's
+    question gets less help from the examples than any fitted row did, so the model is less sure
+    of it than it should be, and 0.5 refused too much. Otherwise, over random splits of the rows
+    (one split's choice moved between 1 and 30 with its seed), with the threshold at 0.5.
+    Counted in decisions, not log loss: log loss and the Brier score chose a weaker penalty, which
+    answered worse under cross-validation. On a tie, the stronger penalty and the higher threshold.
 
     A stronger penalty draws probabilities towards the middle, so the closest threshold moves with
-    it: the lowest at which the passages offered as closest are right at least half the time.
+    it: the lowest at which the passages offered as closest were right at least one time in three.
     """
-    rng = np.random.default_rng(seed)
-    splits = [rng.permutation(len(y)) % FOLDS for _ in range(PENALTY_SPLITS)]
+    if author_folds is not None:
+        splits = [author_folds]
+        thresholds = ANSWER_THRESHOLDS
+    else:
+        rng = np.random.default_rng(seed)
+        splits = [rng.permutation(len(y)) % FOLDS for _ in range(PENALTY_SPLITS)]
+        thresholds = (ANSWER_THRESHOLD,)
     probabilities = {penalty: _out_of_fold(x, y, penalty, splits) for penalty in PENALTIES}
-    penalty = min(
-        PENALTIES,
-        key=lambda p: (int(((probabilities[p] >= ANSWER_THRESHOLD) != y).sum()), -p),
+    penalty, answer = min(
+        ((p, t) for p in PENALTIES for t in thresholds),
+        key=lambda pt: (int(((probabilities[pt[0]] >= pt[1]) != y).sum()), -pt[0], -pt[1]),
     )
-    return penalty, closest_threshold(probabilities[penalty], y)
+    return penalty, answer, closest_threshold(probabilities[penalty], y, answer)
 
 
-def closest_threshold(probabilities: FloatArray, right: npt.NDArray[np.bool_]) -> float:
+def closest_threshold(
+    probabilities: FloatArray, right: npt.NDArray[np.bool_], answer: float = 0.5
+) -> float:
     """The lowest threshold at which the rows offered as closest (from it up to the answer
-    threshold) are right at least half the time; the answer threshold (no closest band) if none.
+    threshold) are right at least one time in three (the reply says it may not answer, and the
+    reader judges); the answer threshold (no closest band) if none.
     `probabilities` may hold several lines of out-of-fold probabilities for the same rows."""
     right = np.broadcast_to(right, probabilities.shape)
     for closest in CLOSEST_THRESHOLDS:
-        offered = (probabilities >= closest) & (probabilities < ANSWER_THRESHOLD)
-        if offered.any() and right[offered].mean() >= 0.5:
+        if closest >= answer:
+            break
+        offered = (probabilities >= closest) & (probabilities < answer)
+        if offered.any() and right[offered].mean() >= CLOSEST_RIGHT_SHARE:
             return closest
-    return ANSWER_THRESHOLD
+    return answer
 
 
 def _out_of_fold(
@@ -262,7 +308,7 @@ def _out_of_fold(
     """Each row's probability from the model fitted on the other folds, a line per split."""
     z = np.empty((len(splits), len(y)))
     for line, folds in enumerate(splits):
-        for fold in range(FOLDS):
+        for fold in np.unique(folds):
             held = folds == fold
             mean, scale, weights, bias = fit_logistic(x[~held], y[~held], penalty)
             z[line, held] = ((x[held] - mean) / scale) @ weights + bias

@@ -3,7 +3,9 @@
 Every labelled question is scored once, by a system that never saw it: the questions are split
 into folds (stratified by kind; identical questions share a fold), and for each fold the
 examples index is built and the field weight and answerability model are fitted (tools/fit's
-procedure, itself cross-fitted) from the examples file minus that fold's questions.
+procedure, itself cross-fitted) from the examples file minus that fold's questions. Then each
+labelled file is left out whole, so its questions are scored as another author's would be: with
+none of their siblings (the same author's other wordings) in the index.
 """
 
 from __future__ import annotations
@@ -20,7 +22,17 @@ from rank_bm25 import BM25Okapi
 from bot.examples import parse_examples
 from bot.library import Library
 from bot.sources import FolderSource
-from tools.crossval import FOLDS, SEED, Setup, Training, assign_folds, build, fit, normalized
+from tools.crossval import (
+    FOLDS,
+    SEED,
+    FitReport,
+    Setup,
+    Training,
+    assign_folds,
+    build,
+    fit,
+    normalized,
+)
 
 DEFAULT_FILES = tuple(Path("tests") / f"{name}_qa.jsonl" for name in ("dev", "train", "extra"))
 # Rows with no naive figure beside ours: the baseline picks no sentence and has no middle verdict.
@@ -178,27 +190,69 @@ def cross_validate(
 ) -> list[Scored]:
     """Score each question with an index and a model built without its fold."""
     keys = [normalized(q.question) for q, _ in questions]
-    labelled = set(keys)
     if not own_examples:
-        examples = [e for e in examples if normalized(e.example.question) in labelled]
+        examples = without_own(examples, questions)
     outer = assign_folds(keys, [q.kind for q, _ in questions], folds, seed)
     naive = naive_system(setup.base)
     scored: list[Scored | None] = [None] * len(questions)
     for f in range(folds):
         held_out = {k for k, fold in zip(keys, outer, strict=True) if fold == f}
-        training = [e for e in examples if normalized(e.example.question) not in held_out]
-        model, report = fit(setup, training, folds, seed)
+        ours, report = system_without(setup, examples, held_out, folds, seed)
         progress(
             f"fold {f + 1}/{folds}: {len(held_out)} held out, {report.questions} examples, "
             f"examples weight {report.examples_weight}, penalty {report.penalty}"
         )
-        ours = bot_system(build(setup, training, model))
         for i, (question, source) in enumerate(questions):
             if outer[i] == f:
                 scored[i] = Scored(
                     question, source, ours(question.question), naive(question.question)
                 )
     return [s for s in scored if s is not None]
+
+
+def without_own(
+    examples: Sequence[Training], questions: Sequence[tuple[Question, str]]
+) -> list[Training]:
+    """The examples minus the maintainers' own: those copied from the labelled questions, and
+    those another author wrote (who had not read the labelled questions)."""
+    labelled = {normalized(q.question) for q, _ in questions}
+    return [
+        e
+        for e in examples
+        if e.example.author is not None or normalized(e.example.question) in labelled
+    ]
+
+
+def leave_file_out(
+    setup: Setup,
+    questions: Sequence[tuple[Question, str]],
+    examples: Sequence[Training],
+    seed: int = SEED,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[Scored]:
+    """Score each file's questions with an index and a model built without any of them.
+
+    A file is one author's questions: this is how questions written by someone else fare, such as
+    the held-out sets', whose authors' other wordings are never in the index.
+    """
+    naive = naive_system(setup.base)
+    scored = []
+    for name in dict.fromkeys(source for _, source in questions):
+        mine = [(q, source) for q, source in questions if source == name]
+        held_out = {normalized(q.question) for q, _ in mine}
+        ours, report = system_without(setup, examples, held_out, FOLDS, seed)
+        progress(f"{name} left out: {report.questions} examples, penalty {report.penalty}")
+        scored += [Scored(q, source, ours(q.question), naive(q.question)) for q, source in mine]
+    return scored
+
+
+def system_without(
+    setup: Setup, examples: Sequence[Training], held_out: set[str], folds: int, seed: int
+) -> tuple[Callable[[str], Outcome], FitReport]:
+    """Our system as `make fit` would build it from the examples minus the held-out questions."""
+    training = [e for e in examples if normalized(e.example.question) not in held_out]
+    model, report = fit(setup, training, folds, seed)
+    return bot_system(build(setup, training, model)), report
 
 
 def _cell(ours: float | None, naive: float | None) -> str:
@@ -230,7 +284,7 @@ def table(title: str, groups: dict[str, list[Scored]], repeats: int = 1) -> str:
     return "\n".join(lines)
 
 
-def report(scored: Sequence[Scored], repeats: int = 1) -> str:
+def report(scored: Sequence[Scored], repeats: int = 1, how: str = "") -> str:
     by_kind = {k: [s for s in scored if s.question.kind == k] for k in KINDS}
     by_kind = {k: v for k, v in by_kind.items() if v}
     by_kind["all"] = list(scored)
@@ -239,8 +293,8 @@ def report(scored: Sequence[Scored], repeats: int = 1) -> str:
     by_source["all"] = list(scored)
     return "\n\n".join(
         [
-            table("Per kind — ours (naive lower().split() BM25Okapi)", by_kind, repeats),
-            table("Per file — ours (naive)", by_source, repeats),
+            table(f"Per kind{how} — ours (naive lower().split() BM25Okapi)", by_kind, repeats),
+            table(f"Per file{how} — ours (naive)", by_source, repeats),
         ]
     )
 
@@ -301,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-own-examples",
         action="store_true",
-        help="index only examples copied from the labelled files, not the examples file's own",
+        help="leave out the maintainers' own examples (kept: copies of the labelled questions, "
+        "and examples another author wrote)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--errors", action="store_true", help="list each question scored wrong")
@@ -312,6 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     if len(setup.base.documents) > 1:
         print(f"labelled questions are taken to be about {document}", file=sys.stderr)
     seeds = [args.seed + r for r in range(max(args.repeats, 1))]
+
+    def progress(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr)
+
     scored: list[Scored] = []
     accuracy_by_seed = []
     for seed in seeds:
@@ -322,9 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             args.folds,
             seed,
             own_examples=not args.no_own_examples,
-            progress=(lambda _: None)
-            if args.quiet
-            else (lambda line: print(line, file=sys.stderr)),
+            progress=progress,
         )
         accuracy_by_seed.append(metrics([(s.question, s.ours) for s in once])["accuracy"])
         scored += once
@@ -344,6 +402,17 @@ def main(argv: list[str] | None = None) -> int:
     print(report(scored, len(seeds)))
     if args.errors:
         print("\n" + errors(scored, len(seeds)))
+    if len({source for _, source in questions}) > 1:
+        if args.no_own_examples:
+            examples = without_own(examples, questions)
+        by_author = leave_file_out(setup, questions, examples, args.seed, progress)
+        print(
+            "\n\nEach file left out: its questions scored by an index and a model built without "
+            "any of them, as another author's questions are\n"
+        )
+        print(report(by_author, how=", its file left out"))
+        if args.errors:
+            print("\n" + errors(by_author))
     return 0
 
 

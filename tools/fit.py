@@ -44,7 +44,7 @@ def describe(model: Model, report: FitReport) -> str:
         f"{model.examples_weight} (cross-fitted top-1 by weight: "
         + ", ".join(f"{w}: {q:.3f}" for w, q in report.top1_by_weight.items())
         + ")",
-        f"L2 penalty {report.penalty} (chosen by cross-validation), "
+        f"chosen by cross-validation: L2 penalty {report.penalty}, "
         f"answer threshold {model.answer_threshold:.3f}, closest threshold "
         f"{model.closest_threshold:.3f}, bias {model.bias:+.3f}",
         "weights on standardised features:",
