@@ -317,6 +317,8 @@ def test_export_lines_are_example_questions(tmp_path):
     assert sorted(e.question for e in examples) == sorted(" ".join(q.split()) for q in questions)
     assert sorted(e.paragraph for e in examples) == [1, 2, 3]
     assert all(e.id.startswith("fb-") and e.sentence is None for e in examples)
+    # Fitted as another author's: the team wrote none of the other examples.
+    assert {e.author for e in examples} == {"feedback"}
 
 
 # ------------------------------------------------------------------------------- settings

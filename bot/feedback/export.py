@@ -15,6 +15,8 @@ from bot.examples import Example, format_examples
 from bot.feedback.model import PICK_NONE, AnswerRecord, Period, VoteRecord
 from bot.feedback.report import most_common_spelling, question_key
 
+FEEDBACK_AUTHOR = "feedback"
+
 
 @dataclass(frozen=True)
 class ConfirmedPair:
@@ -30,7 +32,8 @@ class ConfirmedPair:
         return "fb-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
 
     def as_example(self) -> Example:
-        return Example(self.question, self.paragraph, id=self.example_id)
+        # The team's questions are a stranger's to the rest of the examples (tools/crossval.py).
+        return Example(self.question, self.paragraph, id=self.example_id, author=FEEDBACK_AUTHOR)
 
 
 @dataclass(frozen=True)
