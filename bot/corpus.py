@@ -84,6 +84,13 @@ class DocumentInfo:
     short_title: str
     speaker: str = ""
     event: str = ""
+    # Other names people give the speaker: its people, its capital ("Canadians", "Ottawa").
+    speaker_names: tuple[str, ...] = ()
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """Every name of the speaker: what a question says to mean "the speaker"."""
+        return (self.speaker, *self.speaker_names) if self.speaker else self.speaker_names
 
     @property
     def id(self) -> str:
@@ -212,6 +219,9 @@ def build_document(name: str, text: str, metadata: dict[str, str], origin: str =
         short_title=metadata.get("short_title") or metadata.get("title") or stem,
         speaker=metadata.get("speaker", ""),
         event=metadata.get("event", ""),
+        speaker_names=tuple(
+            n for n in (n.strip() for n in metadata.get("speaker_names", "").split(",")) if n
+        ),
     )
     default_section = metadata.get("section", "")
     return Document(

@@ -134,7 +134,7 @@ def build_library(
             raise DataError(
                 f"{other} and {document.name} share the id {document.id}; rename one of them."
             )
-    speakers = {d.speaker for d in documents if d.speaker}
+    speakers = {name for d in documents for name in d.speakers}
     analyzer = Analyzer(data.glossary, extra_stop_words=speakers)
     examples = {
         document.name: parse_examples(

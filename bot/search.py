@@ -172,7 +172,7 @@ class SearchIndex:
         examples_weight: float | None = None,
     ) -> None:
         self.documents = documents
-        self.speakers = frozenset(d.speaker for d in documents if d.speaker)
+        self.speakers = frozenset(name for d in documents for name in d.speakers)
         self.variant: Variant = variant
         self.analyzer = analyzer
         self.paragraphs = tuple(p for d in documents for p in d.paragraphs)

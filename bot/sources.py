@@ -155,6 +155,7 @@ def _metadata(path: Path) -> dict[str, str]:
         isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
     ):
         raise DataError(
-            f"{path} must be a JSON object of strings (title, speaker, event, section)."
+            f"{path} must be a JSON object of strings (title, speaker, speaker_names, event, "
+            "section)."
         )
     return meta

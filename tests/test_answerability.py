@@ -227,10 +227,16 @@ def test_words_given_to_held_types_are_used_only_where_no_apostrophe_joined_two(
         ("What did Canada say about the GFMD?", False),
         ("What does the statement say about data?", False),
         ("Who did Canada thank?", False),
+        ("What did Ottawa say about the GFMD?", True),
     ],
 )
 def test_questions_about_what_another_party_said(question, other):
     assert cues.asks_other_party(question, frozenset({"Canada"})) is other
+
+
+def test_the_speakers_other_names_are_the_speaker(index):
+    assert "Ottawa" in index.speakers
+    assert not cues.asks_other_party("What did Ottawa say about the GFMD?", index.speakers)
 
 
 def test_specific_unknown_words_weigh_more_than_everyday_ones():

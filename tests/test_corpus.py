@@ -80,9 +80,17 @@ def test_segment_headings_and_page_breaks():
 
 def test_metadata_is_read_beside_the_statement(document):
     assert document.speaker == "Canada"
+    assert document.speakers == ("Canada", "Canadian", "Canadians", "Ottawa")
     assert document.event == "Third Thematic Consultation on the Global Compact for Migration"
     assert "Global Compact for Migration" in document.title
     assert document.name == "canada-gcm-panel-4-summary"
+
+
+def test_the_speakers_other_names_are_a_comma_separated_list():
+    metadata = {"speaker": "Canada", "speaker_names": " Canadians, ,Ottawa "}
+    built = build_document("s.txt", "A paragraph.\n", metadata)
+    assert built.speakers == ("Canada", "Canadians", "Ottawa")
+    assert build_document("s.txt", "A paragraph.\n", {}).speakers == ()
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,9 @@ def test_glossary_does_not_map_a_specific_thing_to_a_general_word_of_the_stateme
 def test_chat_words_and_the_speaker_are_dropped_from_questions_only(analyzer):
     question = "What does Canada think about how many ways to say it?"
     assert terms(analyzer, question, query=True) == []
+    # By its other names in the metadata too.
+    question = "What do the Canadians, and Ottawa, say in the text?"
+    assert terms(analyzer, question, query=True) == []
     assert "think" in [t.surface for t in analyzer.tokens("we could think about it")]
 
 
