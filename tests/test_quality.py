@@ -24,25 +24,24 @@ def public_questions():
     ]
 
 
+def scored_and_reported(request, title, evaluate):
+    """The public questions scored by evaluate(setup, questions, examples); the table is shown
+    at the end of the run."""
+    setup, examples = load_setup(DATA_DIR)
+    result = evaluate(setup, public_questions(), examples)
+    request.config.stash.setdefault("quality_reports", []).append(f"{title}\n{report(result)}")
+    return result
+
+
 @pytest.fixture(scope="module")
 def scored(request):
-    setup, examples = load_setup(DATA_DIR)
-    result = cross_validate(setup, public_questions(), examples)
-    request.config.stash.setdefault("quality_reports", []).append(
-        "10-fold cross-validated answer quality\n" + report(result)
-    )
-    return result
+    return scored_and_reported(request, "10-fold cross-validated answer quality", cross_validate)
 
 
 @pytest.fixture(scope="module")
 def scored_by_strangers(request):
     """Each file scored by an index and a model built without any of its questions."""
-    setup, examples = load_setup(DATA_DIR)
-    result = leave_file_out(setup, public_questions(), examples)
-    request.config.stash.setdefault("quality_reports", []).append(
-        "Each file left out\n" + report(result)
-    )
-    return result
+    return scored_and_reported(request, "Each file left out", leave_file_out)
 
 
 @pytest.fixture(scope="module")
