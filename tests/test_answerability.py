@@ -22,10 +22,12 @@ from tools import english_zipf
 from tools.crossval import (
     ANSWER_THRESHOLD,
     PENALTIES,
+    Setup,
     Training,
     choose_penalty_and_thresholds,
     closest_threshold,
     fitting_folds,
+    quotes,
 )
 from tools.fit import fitted, model_json
 
@@ -104,6 +106,14 @@ def test_the_deployed_index_uses_the_saved_model(index):
     assert index.model is not None
     assert np.array_equal(index.model.weights, saved.weights)
     assert index.model.examples_weight == saved.examples_weight
+
+
+def test_every_quote_of_the_statement_finds_its_own_paragraph_first(library):
+    texts, targets = quotes(Setup.of(FolderSource(DATA_DIR).load()))
+    # Each sentence, its first eight words and its last eight.
+    assert len(texts) == 3 * sum(len(p.sentences) for p in library.paragraphs)
+    for text, target in zip(texts, targets, strict=True):
+        assert library.index.field_ranking(text)[0].index == target, text
 
 
 @pytest.mark.parametrize(

@@ -69,8 +69,6 @@ def test_every_public_question_is_scored_once(scored):
 
 # Floors a little below what `make eval` measures (see the README), so that a change that
 # makes answers worse fails; cross-validation is deterministic, so they do not flake.
-# In random folds a question's siblings (its author's other wordings) stay in the index, and the
-# model, fitted for strangers' questions, answers them readily: fewer out-of-scope ones declined.
 def test_answer_accuracy_floor(scored):
     assert figures(scored)["accuracy"] >= 0.87
 
@@ -81,25 +79,25 @@ def test_in_scope_ranking_floor(scored):
 
 
 def test_out_of_scope_declined_floor(scored):
-    assert figures(scored)["declined"] >= 0.78
+    assert figures(scored)["declined"] >= 0.82
 
 
 def test_wrongful_refusal_ceiling(scored):
-    assert figures(scored)["wrongful"] <= 0.05
+    assert figures(scored)["wrongful"] <= 0.08
 
 
 def test_answer_sentence_floor(scored):
-    assert figures(scored)["sentence"] >= 0.82
+    assert figures(scored)["sentence"] >= 0.85
 
 
 def test_another_authors_questions_keep_a_floor(scored_by_strangers):
     every = figures(scored_by_strangers)
-    assert every["accuracy"] >= 0.83
+    assert every["accuracy"] >= 0.85
     assert every["top1"] >= 0.93
-    assert every["declined"] >= 0.85
-    assert every["wrongful"] <= 0.17
+    assert every["declined"] >= 0.89
+    assert every["wrongful"] <= 0.16
     # The public training questions' author wrote none of the other examples.
-    assert figures(scored_by_strangers, source="train")["accuracy"] >= 0.77
+    assert figures(scored_by_strangers, source="train")["accuracy"] >= 0.79
 
 
 def test_each_file_keeps_a_floor(scored):
@@ -111,7 +109,7 @@ def test_our_own_examples_are_not_what_carries_the_figures(scored_without_own_ex
     without = figures(scored_without_own_examples)
     assert without["accuracy"] >= 0.84
     assert without["top1"] >= 0.90
-    assert without["declined"] >= 0.75
+    assert without["declined"] >= 0.84
     assert without["sentence"] >= 0.80
 
 

@@ -43,6 +43,8 @@ def describe(model: Model, report: FitReport) -> str:
         f"{report.questions} examples ({report.answerable} answerable); examples weight "
         f"{model.examples_weight} (cross-fitted top-1 by weight: "
         + ", ".join(f"{w}: {q:.3f}" for w, q in report.top1_by_weight.items())
+        + "; quotes found: "
+        + ", ".join(f"{w}: {q:.3f}" for w, q in report.quotes_by_weight.items())
         + ")",
         f"chosen by cross-validation: L2 penalty {report.penalty}, "
         f"answer threshold {model.answer_threshold:.3f}, closest threshold "
