@@ -315,7 +315,7 @@ def choose_penalty_and_thresholds(
 
 
 def closest_threshold(
-    probabilities: FloatArray, right: npt.NDArray[np.bool_], answer: float = 0.5
+    probabilities: FloatArray, right: npt.NDArray[np.bool_], answer: float = ANSWER_THRESHOLD
 ) -> float:
     """The lowest threshold at which the rows offered as closest (from it up to the answer
     threshold) are right at least one time in three (the reply says it may not answer, and the

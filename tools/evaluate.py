@@ -366,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     questions = [(q, path.stem) for path in args.files for q in load_questions(path)]
     if len(setup.base.documents) > 1:
         print(f"labelled questions are taken to be about {document}", file=sys.stderr)
+    if args.no_own_examples:
+        examples = without_own(examples, questions)
     seeds = [args.seed + r for r in range(max(args.repeats, 1))]
 
     def progress(line: str) -> None:
@@ -381,7 +383,6 @@ def main(argv: list[str] | None = None) -> int:
             examples,
             args.folds,
             seed,
-            own_examples=not args.no_own_examples,
             progress=progress,
         )
         accuracy_by_seed.append(metrics([(s.question, s.ours) for s in once])["accuracy"])
@@ -403,8 +404,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.errors:
         print("\n" + errors(scored, len(seeds)))
     if len({source for _, source in questions}) > 1:
-        if args.no_own_examples:
-            examples = without_own(examples, questions)
         by_author = leave_file_out(setup, questions, examples, args.seed, progress)
         print(
             "\n\nEach file left out: its questions scored by an index and a model built without "
