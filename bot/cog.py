@@ -102,13 +102,13 @@ class StatementCog(commands.Cog, name="Statement"):
         it (escaped) in the review."""
         if self.recording_days is None:
             return None
-        best = answer.best
+        best, shown = answer.best, answer.shown
         record = AnswerRecord.new(
             document=best.paragraph.document.id if best else library.documents[0].id,
             question=question,
             verdict=answer.verdict,
             confidence=answer.confidence,
-            shown=best.paragraph.number if best else None,
+            shown=shown.paragraph.number if shown else None,
         )
         self.bot.dispatch(ANSWERED_EVENT, record)
         if best is None or answer.verdict == "not_addressed":

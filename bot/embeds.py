@@ -105,10 +105,10 @@ def answer_embed(answer: Answer, library: Library) -> discord.Embed:
             description=escape(render.not_addressed(answer)),
             colour=NOT_FOUND_COLOUR,
         )
-        if answer.hits:
+        if related := answer.shown:
             embed.add_field(
                 name="Possibly related",
-                value=_snippet_lines([answer.hits[0].paragraph], library),
+                value=_snippet_lines([related.paragraph], library),
                 inline=False,
             )
     else:

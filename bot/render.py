@@ -164,9 +164,10 @@ def answer_text(answer: Answer, library: Library) -> str:
         lines += paragraph_text(best.paragraph, library)
     else:
         lines.append(not_addressed(answer))
-        if best is not None:
+        if related := answer.shown:
             lines.append(
-                f"Possibly related: {reference(best.paragraph, library)} {snippet(best.paragraph)}"
+                f"Possibly related: {reference(related.paragraph, library)} "
+                f"{snippet(related.paragraph)}"
             )
     if note := search_note(answer):
         lines.append(f"({note})")

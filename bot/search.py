@@ -133,6 +133,16 @@ class Answer:
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 
+    @property
+    def shown(self) -> Hit | None:
+        """The paragraph a reply shows: the answer, the closest passage, or one possibly related
+        to a question it does not answer, if its text holds a word of the question (one found
+        through its example questions alone would puzzle the asker)."""
+        best = self.best
+        if best is None or (self.verdict == "not_addressed" and not best.matched):
+            return None
+        return best
+
 
 class _Question(NamedTuple):
     """A question read against the library: its words and what is known of them."""
@@ -355,6 +365,10 @@ class SearchIndex:
             return ("answered", 1.0, False) if addressed else ("not_addressed", 0.0, lacks_figure)
         confidence = self.model.probability(features(evidence))
         verdict = self.model.verdict(confidence)
+        if verdict == "closest" and not hits[0].matched:
+            # Found through its example questions alone, the passage shares no word with the
+            # question: nothing in the quote would show the asker why it was offered.
+            verdict = "not_addressed"
         return verdict, confidence, lacks_figure and verdict != "answered"
 
     def evidence(

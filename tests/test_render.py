@@ -37,6 +37,13 @@ def test_not_addressed_text_names_the_words_and_the_nearest_paragraph(library):
     assert "Possibly related: ¶" in text
 
 
+def test_a_paragraph_sharing_no_word_with_the_question_is_not_offered_as_related(library):
+    answer = library.ask("printer on the 3rd floor is jammed, who do i call")
+    assert answer.best is not None and answer.shown is None
+    assert "Possibly related" not in render.answer_text(answer, library)
+    assert embeds.answer_embed(answer, library).fields == []
+
+
 def test_the_text_answer_quotes_the_paragraph_and_its_answer_sentence(library):
     text = render.answer_text(library.ask("who should lead on migration data?"), library)
     first, quoted, answer, *rest = text.split("\n")

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
+
 import pytest
 
 from bot.search import MAX_QUESTION_CHARS, QuestionTooLongError, clean_question
@@ -130,3 +133,20 @@ def test_a_figure_question_is_answered_where_the_paragraph_has_one(index):
     answer = index.search("How many days of discussion were there?")
     assert answer.answered
     assert "two days" in answer.best.paragraph.text
+
+
+# The question's only searched word ("call") is held by example questions of a paragraph whose
+# text lacks it.
+FOUND_THROUGH_EXAMPLES_ALONE = "printer on the 3rd floor is jammed, who do i call"
+
+
+def test_a_passage_sharing_no_word_with_the_question_is_never_the_closest(index):
+    unsure = copy.copy(index)
+    # Every probability falls in the closest band.
+    unsure.model = replace(index.model, answer_threshold=1.0, closest_threshold=0.0)
+    answer = unsure.search(FOUND_THROUGH_EXAMPLES_ALONE)
+    assert answer.best is not None and answer.best.matched == ()
+    assert (answer.verdict, answer.shown) == ("not_addressed", None)
+    sharing = unsure.search("interactive dialog")
+    assert sharing.best.matched and sharing.verdict == "closest"
+    assert sharing.shown is sharing.best
