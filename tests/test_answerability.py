@@ -65,7 +65,7 @@ def test_the_closest_band_starts_where_its_passages_are_right_a_quarter_of_the_t
     assert closest_threshold(two_lines, np.array([True, False])) == 0.1
     assert closest_threshold(two_lines[:1], np.array([True, False])) == ANSWER_THRESHOLD
     # Never right below the answer threshold: no closest band at all.
-    assert closest_threshold(probabilities, np.array([False] * 7 + [True])) == ANSWER_THRESHOLD
+    assert closest_threshold(probabilities, np.array([False] * 9 + [True])) == ANSWER_THRESHOLD
 
 
 def test_the_closest_band_ends_at_the_answer_threshold():
