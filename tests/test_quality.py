@@ -70,47 +70,47 @@ def test_every_public_question_is_scored_once(scored):
 # Floors a little below what `make eval` measures (see the README), so that a change that
 # makes answers worse fails; cross-validation is deterministic, so they do not flake.
 def test_answer_accuracy_floor(scored):
-    assert figures(scored)["accuracy"] >= 0.87
+    assert figures(scored)["accuracy"] >= 0.89
 
 
 def test_in_scope_ranking_floor(scored):
-    assert figures(scored)["top1"] >= 0.92
-    assert figures(scored)["mrr"] >= 0.95
+    assert figures(scored)["top1"] >= 0.93
+    assert figures(scored)["mrr"] >= 0.96
 
 
 def test_out_of_scope_declined_floor(scored):
-    assert figures(scored)["declined"] >= 0.82
+    assert figures(scored)["declined"] >= 0.89
 
 
 def test_wrongful_refusal_ceiling(scored):
-    assert figures(scored)["wrongful"] <= 0.08
+    assert figures(scored)["wrongful"] <= 0.09
 
 
 def test_answer_sentence_floor(scored):
-    assert figures(scored)["sentence"] >= 0.85
+    assert figures(scored)["sentence"] >= 0.86
 
 
 def test_another_authors_questions_keep_a_floor(scored_by_strangers):
     every = figures(scored_by_strangers)
-    assert every["accuracy"] >= 0.85
-    assert every["top1"] >= 0.93
-    assert every["declined"] >= 0.89
-    assert every["wrongful"] <= 0.16
+    assert every["accuracy"] >= 0.87
+    assert every["top1"] >= 0.94
+    assert every["declined"] >= 0.94
+    assert every["wrongful"] <= 0.15
     # The public training questions' author wrote none of the other examples.
-    assert figures(scored_by_strangers, source="train")["accuracy"] >= 0.79
+    assert figures(scored_by_strangers, source="train")["accuracy"] >= 0.83
 
 
 def test_each_file_keeps_a_floor(scored):
     for source in FILES:
-        assert figures(scored, source=source)["accuracy"] >= 0.80, source
+        assert figures(scored, source=source)["accuracy"] >= 0.85, source
 
 
 def test_our_own_examples_are_not_what_carries_the_figures(scored_without_own_examples):
     without = figures(scored_without_own_examples)
-    assert without["accuracy"] >= 0.84
-    assert without["top1"] >= 0.90
-    assert without["declined"] >= 0.84
-    assert without["sentence"] >= 0.80
+    assert without["accuracy"] >= 0.89
+    assert without["top1"] >= 0.94
+    assert without["declined"] >= 0.89
+    assert without["sentence"] >= 0.86
 
 
 def test_beats_the_naive_baseline_on_every_kind(scored, scored_by_strangers):
