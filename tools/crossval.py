@@ -294,9 +294,9 @@ def choose_penalty_and_thresholds(
     With rows by several authors, each author's rows are predicted by models fitted on the
     others', and the penalty and answer threshold are those that decide them best: a stranger's
     question gets less help from the examples than any fitted row did, so the model may be less
-    sure of it than it should be (with examples by four authors, 0.5 refused too much; by seven,
-    it was best). Otherwise, over random splits of the rows
-    (one split's choice moved between 1 and 30 with its seed), with the threshold at 0.5.
+    sure of it than it should be (0.25 to 0.5 were chosen as authors were added). Otherwise,
+    over random splits of the rows (one split's choice moved between 1 and 30 with its seed),
+    with the threshold at 0.5.
     Counted in decisions, not log loss: log loss and the Brier score chose a weaker penalty, which
     answered worse under cross-validation. On a tie, the stronger penalty and the higher threshold.
 
