@@ -27,6 +27,7 @@ from tools.crossval import (
     choose_penalty_and_thresholds,
     closest_threshold,
     fitting_folds,
+    normalized,
     quotes,
 )
 from tools.fit import fitted, model_json
@@ -79,12 +80,13 @@ def test_the_closest_band_ends_at_the_answer_threshold():
 def test_examples_by_several_authors_are_cross_fitted_an_author_a_fold():
     authors = ["train", None, "dev", "train", None]
     training = [Training("doc", Example(f"q{i}", 1, author=a)) for i, a in enumerate(authors)]
-    folds, count, by_author = fitting_folds(training, [0] * 5, 10, 1)
+    keys = [normalized(t.example.question) for t in training]
+    folds, count, by_author = fitting_folds(training, keys, [0] * 5, 10, 1)
     assert by_author and count == 3
     assert folds[0] == folds[3] and folds[1] == folds[4]
     assert len({folds[0], folds[1], folds[2]}) == 3
     # Two authors are too few to stand for a stranger: random folds.
-    folds, count, by_author = fitting_folds(training[:2], [0, 0], 10, 1)
+    folds, count, by_author = fitting_folds(training[:2], keys[:2], [0, 0], 10, 1)
     assert not by_author and count == 10
 
 

@@ -118,9 +118,14 @@ def assign_folds(keys: Sequence[str], strata: Sequence[str], folds: int, seed: i
 
 
 def fitting_folds(
-    training: Sequence[Training], targets: Sequence[int | None], folds: int, seed: int
+    training: Sequence[Training],
+    keys: Sequence[str],
+    targets: Sequence[int | None],
+    folds: int,
+    seed: int,
 ) -> tuple[list[int], int, bool]:
-    """Each item's fold for cross-fitting, how many folds, and whether they are authors.
+    """Each item's fold for cross-fitting, how many folds, and whether they are authors. `keys`
+    are the items' normalized questions, and `targets` their paragraphs' positions.
 
     With examples by several authors (bot/examples.py; the maintainers are one), each author is a
     fold: their questions are scored by an index built from everyone else's, as a new user's
@@ -131,7 +136,6 @@ def fitting_folds(
     authors = sorted({item.example.author or "" for item in training})
     if len(authors) >= MIN_AUTHORS:
         return [authors.index(item.example.author or "") for item in training], len(authors), True
-    keys = [normalized(item.example.question) for item in training]
     strata = ["in" if t is not None else "out" for t in targets]
     return assign_folds(keys, strata, folds, seed), folds, False
 
@@ -217,7 +221,7 @@ def fit(
     """Fit the examples weight, then the answerability model, on cross-fitted features."""
     targets = [target_index(setup, item) for item in training]
     keys = [normalized(item.example.question) for item in training]
-    inner, folds, by_author = fitting_folds(training, targets, folds, seed)
+    inner, folds, by_author = fitting_folds(training, keys, targets, folds, seed)
     # A question another author also wrote is held out with the fold that scores it.
     held = [{k for k, fold in zip(keys, inner, strict=True) if fold == g} for g in range(folds)]
     others = [
