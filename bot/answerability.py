@@ -41,6 +41,7 @@ FEATURES = (
     "unanswerable_neighbours",
     "other_party",
     "statement_missing_share",
+    "lookup_in_text",
 )
 
 FloatArray = npt.NDArray[np.float64]
@@ -76,6 +77,8 @@ class Evidence(NamedTuple):
     unanswerable_neighbours: float
     # The question asks what someone other than the speaker said or did.
     other_party: bool
+    # The question asks where the statement speaks of something (cues.asks_where_said).
+    lookup: bool
 
 
 def features(evidence: Evidence) -> list[float]:
@@ -101,6 +104,7 @@ def features(evidence: Evidence) -> list[float]:
         e.unanswerable_neighbours,
         float(e.other_party),
         _per(total - statement_found, total),
+        _per(text_found, total) if e.lookup else 0.0,
     ]
     return values
 

@@ -8,6 +8,9 @@
 - How specific an unknown word is in general English (wordfreq's frequencies, kept as a table
   in bot/english_zipf.txt): "cryptocurrency" says the question is about something else,
   "uniquely" hardly does.
+- Whether the question asks where or whether the statement speaks of something ("did they
+  mention returns?", "what about the GFMD?"): the statement answers that wherever its text holds
+  the question's words, whatever the nearest example questions were.
 """
 
 from __future__ import annotations
@@ -199,6 +202,27 @@ def asks_other_party(question: str, speakers: frozenset[str]) -> bool:
                 continue
             return True
     return False
+
+
+# "What about the GFMD?", "did they mention returns", "find me the bit on donors": the question
+# asks where the statement speaks of something, not for a fact beyond it.
+WORDS_BEFORE = r"(?:[\w’'-]+\s+){1,3}?"
+LOOKUP = re.compile(
+    r"^(?:\W*(?:so|and|ok|also|quick one)\W+)?(?:what|anything)\s+(?:about|on|regarding)\b"
+    rf"|\b(?:what|how)\s+(?:did|does|do|has|have)\s+{WORDS_BEFORE}"
+    r"(?:say|said|mention|mentioned|note|noted|think|feel)\s+(?:about|on|of|regarding)\b"
+    rf"|\b(?:did|does|do|has|have)\s+{WORDS_BEFORE}"
+    r"(?:mention|say\s+anything|talk\s+about|refer\s+to|bring\s+up|touch\s+on|address|discuss"
+    r"|raise|cover)\b"
+    r"|\b(?:find|show|quote|give)\s+(?:me\s+)?(?:the\s+)?"
+    r"(?:part|bit|section|paragraph|passage|line|sentence|place)\b"
+    rf"|\bwhere\s+(?:does|did)\s+{WORDS_BEFORE}(?:say|mention|talk)\b"
+)
+
+
+def asks_where_said(question: str) -> bool:
+    """Whether the question asks where or whether the statement speaks of something."""
+    return LOOKUP.search(question.casefold()) is not None
 
 
 def asked_types(question: str) -> frozenset[str]:

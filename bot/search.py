@@ -415,6 +415,7 @@ class SearchIndex:
             held=details.held_near(read.term_ids),
             unanswerable_neighbours=neighbours.unanswerable_share() if neighbours else 0.5,
             other_party=cues.asks_other_party(read.text, self.speakers),
+            lookup=cues.asks_where_said(read.text),
         )
 
     def _correct_spelling(self, question: str) -> tuple[str, tuple[tuple[str, str], ...]]:

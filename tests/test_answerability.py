@@ -11,6 +11,7 @@ from bot import cues
 from bot.answerability import (
     FEATURES,
     MODEL_FILE,
+    features,
     fit_logistic,
     parse_model,
 )
@@ -244,6 +245,39 @@ def test_words_given_to_held_types_are_used_only_where_no_apostrophe_joined_two(
 )
 def test_questions_about_what_another_party_said(question, other):
     assert cues.asks_other_party(question, frozenset({"Canada"})) is other
+
+
+@pytest.mark.parametrize(
+    ("question", "lookup"),
+    [
+        ("What about the donors?", True),
+        ("so what about returns", True),
+        ("Did they mention national action plans?", True),
+        ("does the statement say anything on integration", True),
+        ("Find me the paragraph on the GFMD", True),
+        ("Where does the statement talk about data?", True),
+        ("What did Canada say about IOM's mandate?", True),
+        ("How many consultations remain?", False),
+        ("Who should lead on migration data?", False),
+        ("What is the GFMD?", False),
+        ("Why does Canada value the GFMD's business mechanism?", False),
+        ("What should a national action plan include?", False),
+    ],
+)
+def test_questions_asking_whether_or_where_the_statement_speaks_of_something(question, lookup):
+    assert cues.asks_where_said(question) is lookup
+
+
+def test_a_lookup_counts_by_the_share_of_its_words_the_top_paragraph_holds(index):
+    position = FEATURES.index("lookup_in_text")
+    coverage = FEATURES.index("text_coverage")
+    _, evidence = index.assess("Did they mention national action plans?", explain=True)
+    assert evidence is not None
+    values = features(evidence)
+    assert values[position] == values[coverage] > 0.5
+    _, evidence = index.assess("Why do they want national action plans?", explain=True)
+    assert evidence is not None
+    assert features(evidence)[position] == 0.0
 
 
 def test_the_speakers_other_names_are_the_speaker(index):
