@@ -288,13 +288,7 @@ class SearchIndex:
     ) -> tuple[Answer, Evidence | None]:
         """The answer, and what the answerability model read (with a model, or if explain)."""
         read = self._read(question)
-        terms = list(read.terms)
-        ranked = self._ranker.rank(terms, limit) if terms else []
-        # Unknown words count too: they may be those of example questions the statement does not
-        # answer ("budget", "headquartered").
-        neighbours = self._nearest.neighbours(
-            terms + [self.analyzer.term(w) for w in read.unknown if " " not in w]
-        )
+        ranked, neighbours = self._rank(read, limit)
         hits = self._hits(read, ranked, neighbours, limit)
         evidence = None
         if hits and (explain or self.model is not None):
@@ -318,8 +312,22 @@ class SearchIndex:
 
     def field_ranking(self, question: str) -> list[FieldScores]:
         """Every candidate paragraph's scores on each field, for fitting the field weights."""
-        terms = list(self._read(question).terms)
-        return self._ranker.rank(terms, len(self.paragraphs)) if terms else []
+        return self._rank(self._read(question), len(self.paragraphs))[0]
+
+    def _rank(self, read: _Question, limit: int) -> tuple[list[FieldScores], Neighbours | None]:
+        """The best paragraphs, and the example questions most like the question."""
+        terms = list(read.terms)
+        if not terms:
+            return [], None
+        # Unknown words count too: they may be those of example questions the statement does not
+        # answer ("budget", "headquartered").
+        neighbours = self._nearest.neighbours(
+            terms + [self.analyzer.term(w) for w in read.unknown if " " not in w]
+        )
+        examples = None
+        if neighbours is not None:
+            examples = self._nearest.paragraph_scores(neighbours, len(self.paragraphs))
+        return self._ranker.rank(terms, limit, examples), neighbours
 
     def _read(self, question: str) -> _Question:
         corrected, corrections = self._correct_spelling(question)

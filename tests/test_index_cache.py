@@ -120,10 +120,9 @@ def test_loaded_arrays_are_read_only_views_of_the_mapped_file(generated_folder, 
     open_library(FolderSource(generated_folder), tmp_path)
     library = open_library(FolderSource(generated_folder), tmp_path).value
     text = library.index._ranker.text
-    # The generated library takes the large-library paths: inverted indexes on both fields,
-    # and more words of a length than spelling correction compares one by one.
+    # The generated library takes the large-library paths: an inverted index on the text, and
+    # more words of a length than spelling correction compares one by one.
     assert isinstance(text, InvertedIndexScorer)
-    assert isinstance(library.index._ranker.examples, InvertedIndexScorer)
     window = length_window(len("governanse"))
     words = library.index._spelling.words
     assert sum(len(w) in window for w in words) > SCAN_MAX_WORDS

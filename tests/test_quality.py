@@ -70,47 +70,47 @@ def test_every_public_question_is_scored_once(scored):
 # Floors a little below what `make eval` measures (see the README), so that a change that
 # makes answers worse fails; cross-validation is deterministic, so they do not flake.
 def test_answer_accuracy_floor(scored):
-    assert figures(scored)["accuracy"] >= 0.90
+    assert figures(scored)["accuracy"] >= 0.91
 
 
 def test_in_scope_ranking_floor(scored):
-    assert figures(scored)["top1"] >= 0.94
-    assert figures(scored)["mrr"] >= 0.96
+    assert figures(scored)["top1"] >= 0.95
+    assert figures(scored)["mrr"] >= 0.97
 
 
 def test_out_of_scope_declined_floor(scored):
-    assert figures(scored)["declined"] >= 0.89
+    assert figures(scored)["declined"] >= 0.95
 
 
 def test_wrongful_refusal_ceiling(scored):
-    assert figures(scored)["wrongful"] <= 0.08
+    assert figures(scored)["wrongful"] <= 0.09
 
 
 def test_answer_sentence_floor(scored):
-    assert figures(scored)["sentence"] >= 0.86
+    assert figures(scored)["sentence"] >= 0.88
 
 
 def test_another_authors_questions_keep_a_floor(scored_by_strangers):
     every = figures(scored_by_strangers)
-    assert every["accuracy"] >= 0.89
+    assert every["accuracy"] >= 0.91
     assert every["top1"] >= 0.95
-    assert every["declined"] >= 0.94
-    assert every["wrongful"] <= 0.12
+    assert every["declined"] >= 0.95
+    assert every["wrongful"] <= 0.11
     # The public training questions' author wrote none of the other examples.
-    assert figures(scored_by_strangers, source="train")["accuracy"] >= 0.84
+    assert figures(scored_by_strangers, source="train")["accuracy"] >= 0.87
 
 
 def test_each_file_keeps_a_floor(scored):
     for source in FILES:
-        assert figures(scored, source=source)["accuracy"] >= 0.85, source
+        assert figures(scored, source=source)["accuracy"] >= 0.87, source
 
 
 def test_our_own_examples_are_not_what_carries_the_figures(scored_without_own_examples):
     without = figures(scored_without_own_examples)
-    assert without["accuracy"] >= 0.90
-    assert without["top1"] >= 0.94
-    assert without["declined"] >= 0.89
-    assert without["sentence"] >= 0.86
+    assert without["accuracy"] >= 0.91
+    assert without["top1"] >= 0.95
+    assert without["declined"] >= 0.95
+    assert without["sentence"] >= 0.88
 
 
 def test_beats_the_naive_baseline_on_every_kind(scored, scored_by_strangers):
