@@ -11,7 +11,7 @@ hundred examples a paragraph, nearly every word is in every paragraph's examples
 six such documents no longer tells them apart. Adding examples by three more authors took
 top-1 down from 0.97 to 0.955 that way; scored one by one, more examples help. The fields are
 scored apart so that the reply can tell how much of a match came from the paragraph's own words,
-and so that a paragraph with no examples is ranked exactly as before.
+and so that a library without examples is ranked exactly as before.
 """
 
 from __future__ import annotations
@@ -28,14 +28,12 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.ranking import (
-    FieldQuery,
     FloatArray,
     InvertedIndexScorer,
     NumberedTerms,
     Scorer,
     Variant,
     make_scorer,
-    top_combined,
 )
 
 Vector = TypeVar("Vector")
@@ -95,7 +93,7 @@ class TwoFieldRanker:
         self.text: Scorer = make_scorer(text_terms, variant)
         # How many paragraphs' examples hold each term: what weighs a word the text lacks.
         self._example_frequency = Counter(t for terms in example_terms for t in set(terms))
-        # For a few paragraphs, summing term vectors gives exactly the scores top_combined would,
+        # For a few paragraphs, summing term vectors gives exactly the scores the scorer would,
         # for a fraction of its cost.
         self._term_scores: TermScores[list[float]] | None = None
         if self.paragraph_count <= TERM_VECTORS_MAX_PARAGRAPHS:
@@ -120,7 +118,7 @@ class TwoFieldRanker:
                 text_scores = list(map(operator.add, text_scores, vector))
             return self._combined(text_scores, examples, k)
         if examples is None:
-            best = top_combined([FieldQuery(self.text, terms)], k)
+            best = self.text.top(terms, k)
             text = self.text.scores_of(terms, [i for i, _ in best])
             return [FieldScores(i, c, t, 0.0) for (i, c), t in zip(best, text, strict=True)]
         return self._combined(self.text.scores(terms).tolist(), examples, k)

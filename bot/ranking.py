@@ -4,8 +4,8 @@ rank-bm25 keeps one dict of term counts per paragraph and, for every query term,
 them in Python: fine for one statement, but ~30 ms a query at 10,000 paragraphs and ~0.5 s at
 100,000. InvertedIndexScorer gives the same scores, bit for bit, from posting lists in numpy
 arrays, and finds the best k without scoring every paragraph that holds a query term (see
-top_combined). Several fields (the paragraph's text, its example questions, ...) combine
-linearly: top_combined ranks by the weighted sum of each field's rank-bm25 score.
+top_combined). Several fields can combine linearly: top_combined ranks by the weighted sum of
+each field's rank-bm25 score.
 """
 
 from __future__ import annotations
