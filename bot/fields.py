@@ -108,32 +108,29 @@ class TwoFieldRanker:
         return self._example_frequency.get(term, 0)
 
     def rank(
-        self, terms: list[str], k: int, examples: Sequence[float] | None = None
+        self, terms: list[str], k: int, examples: Mapping[int, float] | None = None
     ) -> list[FieldScores]:
-        """The k best paragraphs by combined score, best first, ties by index; `examples` are
-        every paragraph's examples scores (None: no paragraph has examples)."""
+        """The k best paragraphs by combined score, best first, ties by index; `examples` are the
+        examples scores of the paragraphs that have examples (NearestExamples)."""
+        examples = examples or {}
+        candidates: Iterable[tuple[int, float]]
         if self._term_scores is not None:
-            text_scores = [0.0] * self.paragraph_count
+            # Plain floats: for a few paragraphs, numpy's per-call cost is most of the work.
+            text = [0.0] * self.paragraph_count
             for vector in self._term_scores.vectors(terms):
-                text_scores = list(map(operator.add, text_scores, vector))
-            return self._combined(text_scores, examples, k)
-        if examples is None:
-            best = self.text.top(terms, k)
-            text = self.text.scores_of(terms, [i for i, _ in best])
-            return [FieldScores(i, c, t, 0.0) for (i, c), t in zip(best, text, strict=True)]
-        return self._combined(self.text.scores(terms).tolist(), examples, k)
-
-    def _combined(
-        self, text: list[float], examples: Sequence[float] | None, k: int
-    ) -> list[FieldScores]:
-        # Plain floats: for a few paragraphs, numpy's per-call cost is most of the work.
-        if examples is None:
-            examples = [0.0] * len(text)
+                text = list(map(operator.add, text, vector))
+            candidates = enumerate(text)
+        else:
+            # A paragraph without examples scores its text alone, so none outside the text's top
+            # k can beat them: only the paragraphs with examples need scoring besides.
+            best = dict(self.text.top(terms, k))
+            others = sorted(examples.keys() - best.keys())
+            others_text = self.text.scores_of(terms, others) if others else []
+            candidates = [*best.items(), *zip(others, others_text, strict=True)]
         weight = self.examples_weight
-        combined = [t + weight * e for t, e in zip(text, examples, strict=True)]
-        # Best first; a stable sort keeps ties in index order.
-        order = sorted(range(len(combined)), key=combined.__getitem__, reverse=True)[:k]
-        return [FieldScores(i, combined[i], text[i], examples[i]) for i in order]
+        combined = [(i, t + weight * examples.get(i, 0.0), t) for i, t in candidates]
+        combined.sort(key=lambda row: (-row[1], row[0]))
+        return [FieldScores(i, c, t, examples.get(i, 0.0)) for i, c, t in combined[:k]]
 
 
 def _term_vector(scorer: Scorer, paragraph_count: int, term: str) -> list[float]:
@@ -262,20 +259,16 @@ class NearestExamples:
         }
 
     def paragraph_scores(
-        self, neighbours: Neighbours, paragraph_count: int, k: int = NEAREST_PARAGRAPH_EXAMPLES
-    ) -> list[float]:
-        """Each paragraph's examples score: the mean similarity of its k examples most like the
-        question (those sharing no word count as zero; 0.0 for a paragraph without examples)."""
-        scores = [0.0] * paragraph_count
+        self, neighbours: Neighbours, k: int = NEAREST_PARAGRAPH_EXAMPLES
+    ) -> dict[int, float]:
+        """The examples score of each paragraph that has examples: the mean similarity of its k
+        examples most like the question (those sharing no word count as zero)."""
         if not len(self._paragraphs):
-            return scores
+            return {}
         rows = np.concatenate((neighbours.similarity, (0.0,))).take(self._rows)
         rows.sort(axis=1)
-        for paragraph, score in zip(
-            self._paragraphs.tolist(), (rows[:, -k:].sum(axis=1) / k).tolist(), strict=True
-        ):
-            scores[paragraph] = score
-        return scores
+        scores = (rows[:, -k:].sum(axis=1) / k).tolist()
+        return dict(zip(self._paragraphs.tolist(), scores, strict=True))
 
     def neighbours(self, terms: list[str]) -> Neighbours | None:
         """The examples sharing a word with the question; None without examples or terms."""

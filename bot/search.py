@@ -326,7 +326,7 @@ class SearchIndex:
         )
         examples = None
         if neighbours is not None:
-            examples = self._nearest.paragraph_scores(neighbours, len(self.paragraphs))
+            examples = self._nearest.paragraph_scores(neighbours)
         return self._ranker.rank(terms, limit, examples), neighbours
 
     def _read(self, question: str) -> _Question:
