@@ -248,10 +248,10 @@ class NearestExamples:
         # Each paragraph with examples as a row of its examples' indexes, padded with an index
         # past the last example (where a question's similarities get a zero): the paragraphs'
         # nearest examples are then one take and one sort, not a pass a paragraph.
-        self._paragraphs = np.array(sorted(answering), np.intp)
+        self._paragraphs = tuple(sorted(answering))
         width = max(map(len, answering.values()), default=0)
         self._rows = np.full((len(answering), width), self._count, np.intp)
-        for row, paragraph in enumerate(self._paragraphs.tolist()):
+        for row, paragraph in enumerate(self._paragraphs):
             self._rows[row, : len(answering[paragraph])] = answering[paragraph]
         self._labelled = {
             paragraph: (np.array(indexes, np.intp), np.array(sentences, np.intp))
@@ -263,12 +263,12 @@ class NearestExamples:
     ) -> dict[int, float]:
         """The examples score of each paragraph that has examples: the mean similarity of its k
         examples most like the question (those sharing no word count as zero)."""
-        if not len(self._paragraphs):
+        if not self._paragraphs:
             return {}
         rows = np.concatenate((neighbours.similarity, (0.0,))).take(self._rows)
         rows.sort(axis=1)
         scores = (rows[:, -k:].sum(axis=1) / k).tolist()
-        return dict(zip(self._paragraphs.tolist(), scores, strict=True))
+        return dict(zip(self._paragraphs, scores, strict=True))
 
     def neighbours(self, terms: list[str]) -> Neighbours | None:
         """The examples sharing a word with the question; None without examples or terms."""
