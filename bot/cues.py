@@ -217,6 +217,14 @@ LOOKUP = re.compile(
     r"|\b(?:find|show|quote|give)\s+(?:me\s+)?(?:the\s+)?"
     r"(?:part|bit|section|paragraph|passage|line|sentence|place)\b"
     rf"|\bwhere\s+(?:does|did)\s+{WORDS_BEFORE}(?:say|mention|talk)\b"
+    # The same asked in the passive, or of what the text holds: "is X mentioned?", "what is
+    # said about X?", "is there anything on X?", "any mention of X?".
+    rf"|\b(?:is|are|was|were)\s+{WORDS_BEFORE}(?:mentioned|discussed|addressed|raised|covered"
+    r"|referred\s+to|brought\s+up|touched\s+on)\b"
+    r"|\bwhat(?:\s+is|\s+was|['’]s)\s+(?:said|written|mentioned)\s+(?:about|on|of|regarding)\b"
+    r"|\b(?:is|are)\s+there\s+(?:anything|something)\s+(?:about|on|regarding)\b"
+    r"|\b(?:is|are)\s+there\s+(?:any|a)\s+(?:mention|reference|word|line)\b"
+    r"|^\W*any\s+(?:mention|reference|word)s?\s+(?:of|to|on|about)\b"
 )
 
 
