@@ -29,6 +29,7 @@ from tools.crossval import (
     closest_threshold,
     fitting_folds,
     normalized,
+    operating_points,
     quotes,
 )
 from tools.fit import fitted, model_json
@@ -76,6 +77,18 @@ def test_the_closest_band_ends_at_the_answer_threshold():
     assert closest_threshold(probabilities, right, answer=0.5) == 0.1
     # Below 0.3 only a wrong row: no band under that answer threshold.
     assert closest_threshold(probabilities, right, answer=0.3) == 0.3
+
+
+def test_each_threshold_reports_what_it_declines_refuses_and_answers_wrongly():
+    # Two near misses, then three answerable rows: right, right, ranked on the wrong paragraph.
+    probabilities = np.array([[0.2, 0.6, 0.3, 0.7, 0.8], [0.2, 0.2, 0.3, 0.3, 0.8]])
+    right = np.array([False, False, True, True, False])
+    answerable = np.array([False, False, True, True, True])
+    low, high = operating_points(probabilities, right, answerable, (0.25, 0.5))
+    # At 0.25 the first line answers one near miss of two, the second none: 3 of 4 declined.
+    assert (low.threshold, low.declined, low.refused, low.wrong_paragraph) == (0.25, 0.75, 0.0, 1)
+    # At 0.5: declined 3 of 4; refused: the first line 1 of 3, the second 2 of 3.
+    assert (high.declined, high.refused, high.wrong_paragraph) == (0.75, 0.5, 1)
 
 
 def test_examples_by_several_authors_are_cross_fitted_an_author_a_fold():

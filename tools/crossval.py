@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +46,7 @@ CLOSEST_THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45)
 # The reply says the passage may not answer, and quotes it for the reader to judge. A quarter,
 # not a third: the examples hold near misses on purpose (each helper wrote 40 in 100), more than
 # people ask. With the examples of 3 December 2026 (eleven helper authors), the band from 0.2 was
-# right 0.27 of the time for the examples' own rows, and half the time (7 of 14) for the
+# right 0.27 of the time for the examples' own rows, and about half the time (6 of 13) for the
 # labelled files, each left out.
 CLOSEST_RIGHT_SHARE = 1 / 4
 # Candidate L2 penalties of the answerability model, one chosen by cross-validation. A stronger
@@ -92,6 +93,32 @@ class FitReport:
     top1_by_weight: dict[float, float]
     # The share of quotes (see quotes) whose paragraph ranks first.
     quotes_by_weight: dict[float, float]
+    # What each candidate answer threshold would do to the examples, out of fold.
+    operating_points: tuple[OperatingPoint, ...] = ()
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """What answering at or above a threshold does to the examples, each predicted by a model
+    that did not see its row: the shares the issue's targets name, for choosing where to stand."""
+
+    threshold: float
+    # Of the examples the statement does not answer, the share left unanswered.
+    declined: float
+    # Of the answerable ones, the share not answered confidently.
+    refused: float
+    # Answerable ones answered with the wrong paragraph first, in rows.
+    wrong_paragraph: int
+
+
+class Choice(NamedTuple):
+    """The L2 penalty and thresholds chosen, with the chosen penalty's out-of-fold probabilities
+    (a line per split)."""
+
+    penalty: float
+    answer_threshold: float
+    closest_threshold: float
+    probabilities: FloatArray
 
 
 def normalized(text: str) -> str:
@@ -248,6 +275,7 @@ def fit(
 
     rows: list[list[float]] = []
     right: list[bool] = []
+    answerable: list[bool] = []
     row_folds: list[int] = []
     paragraph_count = len(setup.base.paragraphs)
     for g in range(folds):
@@ -260,10 +288,11 @@ def fit(
                 continue  # nothing found: never answered, whatever the model says
             rows.append(features(evidence))
             right.append(targets[i] is not None and answer.best.position == targets[i])
+            answerable.append(targets[i] is not None)
             row_folds.append(g)
     x = np.array(rows)
     y = np.array(right, dtype=np.bool_)
-    penalty, answer_threshold, closest_threshold = choose_penalty_and_thresholds(
+    penalty, answer_threshold, closest_threshold, probabilities = choose_penalty_and_thresholds(
         x, y, seed, np.array(row_folds) if by_author else None
     )
     mean, scale, weights, bias = fit_logistic(x, y, penalty)
@@ -284,8 +313,38 @@ def fit(
         penalty=penalty,
         top1_by_weight={w: q[0] for w, q in quality.items()},
         quotes_by_weight=found,
+        operating_points=operating_points(
+            probabilities, y, np.array(answerable, dtype=np.bool_), ANSWER_THRESHOLDS
+        ),
     )
     return model, report
+
+
+def operating_points(
+    probabilities: FloatArray,
+    right: npt.NDArray[np.bool_],
+    answerable: npt.NDArray[np.bool_],
+    thresholds: Sequence[float],
+) -> tuple[OperatingPoint, ...]:
+    """What each threshold does to the rows (answerable or not; answered right if at or above
+    it). `probabilities` may hold several lines for the same rows: the shares are their means.
+    Rows the index found nothing for are not here: they are never answered."""
+    right, answerable = (
+        np.broadcast_to(right, probabilities.shape),
+        np.broadcast_to(answerable, probabilities.shape),
+    )
+    points = []
+    for threshold in thresholds:
+        answered = probabilities >= threshold
+        points.append(
+            OperatingPoint(
+                threshold,
+                declined=float((~answered[~answerable]).mean()) if (~answerable).any() else 1.0,
+                refused=float((~answered[answerable]).mean()) if answerable.any() else 0.0,
+                wrong_paragraph=round((answered & answerable & ~right).sum() / len(probabilities)),
+            )
+        )
+    return tuple(points)
 
 
 def choose_penalty_and_thresholds(
@@ -293,7 +352,7 @@ def choose_penalty_and_thresholds(
     y: npt.NDArray[np.bool_],
     seed: int,
     author_folds: npt.NDArray[np.int_] | None = None,
-) -> tuple[float, float, float]:
+) -> Choice:
     """The L2 penalty, the answer threshold and the closest threshold.
 
     With rows by several authors, each author's rows are predicted by models fitted on the
@@ -320,7 +379,8 @@ def choose_penalty_and_thresholds(
         ((p, t) for p in PENALTIES for t in thresholds),
         key=lambda pt: (int(((probabilities[pt[0]] >= pt[1]) != y).sum()), -pt[0], -pt[1]),
     )
-    return penalty, answer, closest_threshold(probabilities[penalty], y, answer)
+    chosen = probabilities[penalty]
+    return Choice(penalty, answer, closest_threshold(chosen, y, answer), chosen)
 
 
 def closest_threshold(

@@ -55,6 +55,17 @@ def describe(model: Model, report: FitReport) -> str:
         f"  {name:22} {weight:+.3f}"
         for name, weight in zip(model.feature_names, model.weights, strict=True)
     ]
+    if report.operating_points:
+        lines += [
+            "each answer threshold, on the examples the index found a paragraph for, each "
+            "predicted without its author's:",
+            "  threshold  not answerable, declined  answerable, refused  answered, wrong ¶",
+        ]
+        lines += [
+            f"  {p.threshold:9.2f}  {p.declined:24.3f}  {p.refused:19.3f}  {p.wrong_paragraph:17d}"
+            + ("  (chosen)" if p.threshold == model.answer_threshold else "")
+            for p in report.operating_points
+        ]
     return "\n".join(lines)
 
 
