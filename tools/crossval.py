@@ -326,9 +326,9 @@ def operating_points(
     answerable: npt.NDArray[np.bool_],
     thresholds: Sequence[float],
 ) -> tuple[OperatingPoint, ...]:
-    """What each threshold does to the rows (answerable or not; answered right if at or above
-    it). `probabilities` may hold several lines for the same rows: the shares are their means.
-    Rows the index found nothing for are not here: they are never answered."""
+    """What each threshold does to the rows, a row at or above it being answered. `right`: the
+    row's top paragraph answers it. `probabilities` may hold several lines for the same rows: the
+    shares are their means. Rows the index found nothing for are not here: never answered."""
     right, answerable = (
         np.broadcast_to(right, probabilities.shape),
         np.broadcast_to(answerable, probabilities.shape),

@@ -58,7 +58,7 @@ def describe(model: Model, report: FitReport) -> str:
     if report.operating_points:
         lines += [
             "each answer threshold, on the examples the index found a paragraph for, each "
-            "predicted without its author's:",
+            "predicted by a model fitted without it:",
             "  threshold  not answerable, declined  answerable, refused  answered, wrong ¶",
         ]
         lines += [
