@@ -83,7 +83,7 @@ def test_out_of_scope_declined_floor(scored):
 
 
 def test_wrongful_refusal_ceiling(scored):
-    assert figures(scored)["wrongful"] <= 0.09
+    assert figures(scored)["wrongful"] <= 0.08
 
 
 def test_answer_sentence_floor(scored):
